@@ -1,0 +1,4 @@
+//! Inbound webhooks: signature verification and payload decoding.
+
+pub mod signature;
+pub mod whatsapp;
