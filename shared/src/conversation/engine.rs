@@ -1,36 +1,77 @@
-//! The pure step function: (lead state, event, artist config, now) -> decision.
+//! The pure step function: (lead state, event, artist config, now) -> decision. It dispatches by
+//! event, then applies the every-status policies, then hands the message to the handler of the
+//! lead's status — one exhaustive match, so a new status cannot be added half-way.
 
-use super::types::{Content, Decision, Effect, Event, LeadState, Recipient};
-use crate::domain::{ArtistConfig, IllegalTransition, MessageBody, Status};
+use super::context::Ctx;
+use super::input::Input;
+use super::policy::{self, Outcome};
+use super::types::{Decision, Event, Inbound, LeadState};
+use super::{handover, lifecycle, outcome, qualifying, tour, waiting};
+use crate::domain::{ArtistConfig, IllegalTransition, Status};
 use chrono::{DateTime, Utc};
 
 /// Decides what happens to a lead when `event` arrives. No I/O, no clock, no randomness.
+///
+/// An `Err` means the event asked for a transition the table forbids (in practice: an artist
+/// action that does not apply to the lead's status); nothing may be applied then.
 pub fn step(
     state: &LeadState,
     event: &Event,
-    _artist: &ArtistConfig,
-    _now: DateTime<Utc>,
+    artist: &ArtistConfig,
+    now: DateTime<Utc>,
 ) -> Result<Decision, IllegalTransition> {
-    let mut next = state.clone();
-    let mut effects = Vec::new();
-    let mut transitions = Vec::new();
-    if let Event::Inbound(msg) = event {
-        next.last_inbound_at = Some(msg.at);
-        if msg.profile_name.is_some() {
-            next.name = msg.profile_name.clone();
-        }
-        if state.status == Status::New {
-            transitions.push(state.status.transition(Status::Qualifying, "inbound_message")?);
-            next.status = Status::Qualifying;
-            next.step = Some("idea".into());
-            effects.push(Effect::Send {
-                to: Recipient::Client,
-                body: MessageBody::text(
-                    "Hi! Thanks for getting in touch. Tell me about the tattoo you have in mind: what's the idea?",
-                ),
-            });
-        }
-        let _ = matches!(msg.content, Content::Text { .. });
+    let mut ctx = Ctx::new(state, artist, now);
+    match event {
+        Event::Inbound(msg) => inbound(&mut ctx, msg)?,
+        Event::Tick => lifecycle::tick(&mut ctx)?,
+        Event::Artist(action) => handover::artist_action(&mut ctx, *action)?,
     }
-    Ok(Decision { state: next, effects, transitions })
+    Ok(ctx.finish())
+}
+
+fn inbound(ctx: &mut Ctx, msg: &Inbound) -> Result<(), IllegalTransition> {
+    ctx.state.last_inbound_at = Some(msg.at);
+    if let Some(name) = msg
+        .profile_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        ctx.state.name = Some(name.to_owned());
+    }
+    let input = Input::classify(msg);
+    if input == Input::Reaction {
+        // Reactions are acknowledgements, not messages: never answered, in any status.
+        return Ok(());
+    }
+    if policy::apply(ctx, &input)? == Outcome::Handled {
+        return Ok(());
+    }
+    match ctx.status() {
+        Status::New => qualifying::begin(ctx, &input, false),
+        Status::Qualifying => qualifying::handle(ctx, &input, None),
+        Status::NeedsArtistReply => {
+            handover::client_message(ctx, &input, msg.at);
+            Ok(())
+        }
+        Status::NeedsFollowUp => outcome::follow_up_reply(ctx, &input),
+        Status::TourConversionOffered => tour::reply(ctx, &input),
+        // The opt-out policy already kept this silent (or opted the client back in).
+        Status::Optout => Ok(()),
+        Status::Abandoned | Status::Stale => lifecycle::re_engage(ctx, &input, "re_engaged"),
+        Status::PendingApproval
+        | Status::Waitlisted
+        | Status::AwaitingDeposit
+        | Status::DepositPaid
+        | Status::DepositExpired
+        | Status::BookingPending
+        | Status::Booked
+        | Status::CollectingTimeWindows
+        | Status::Rejected
+        | Status::Cancelled
+        | Status::Refunded => {
+            waiting::reply(ctx, &input);
+            Ok(())
+        }
+    }
 }

@@ -1,7 +1,34 @@
 //! The conversation engine: a pure function from (lead state, event, artist, now) to a decision.
+//!
+//! `engine` dispatches by event and status; `policy` handles what applies in every status;
+//! `qualifying` runs the questions (`questions` + `catalog.toml` + `copy`), reading answers
+//! through `answer`/`extract` and the parsers; `outcome`, `estimate` and `tour` decide where a
+//! finished consultation goes; `handover`, `lifecycle` and `waiting` cover the artist owning the
+//! chat, time passing, and statuses where the client waits. `state` is what is persisted.
 
+mod answer;
+mod context;
+pub mod copy;
 pub mod engine;
+pub mod estimate;
+mod extract;
+mod handover;
+mod input;
+mod lifecycle;
+mod outcome;
+mod policy;
+mod qualifying;
+pub mod questions;
+pub mod state;
+mod summary;
+pub mod tour;
 pub mod types;
+mod waiting;
 
 pub use engine::step;
-pub use types::{Content, Decision, Effect, Event, Inbound, LeadState, Recipient, Severity};
+pub use estimate::{Estimate, SizeCategory};
+pub use questions::QuestionKey;
+pub use state::{Answers, Handover, Reference, TourOffer};
+pub use types::{
+    ArtistAction, Content, Decision, Effect, Event, Inbound, LeadState, Recipient, Severity,
+};

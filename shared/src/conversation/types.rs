@@ -1,68 +1,47 @@
-//! The conversation engine's inputs and outputs: lead state, events and effects (all plain data).
+//! The conversation engine's inputs and outputs: events, effects and the decision (all plain data).
+//! The lead state itself lives in `state.rs`.
 
-use crate::domain::{MessageBody, Status, Transition};
+use crate::domain::{MessageBody, Transition};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// Everything the engine knows about one lead. Persisted as `leads.state` (JSON); `status` and
-/// `step` are mirrored into their own columns.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LeadState {
-    pub status: Status,
-    /// The question being asked (its catalog key), if any.
-    #[serde(default)]
-    pub step: Option<String>,
-    /// Latest answers by key (the engine's typed view lives in `answers`' JSON values).
-    #[serde(default)]
-    pub answers: serde_json::Map<String, serde_json::Value>,
-    /// Failed re-asks of the current question.
-    #[serde(default)]
-    pub reasks: u8,
-    /// The client's WhatsApp profile name.
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub last_inbound_at: Option<DateTime<Utc>>,
-    /// Engine-private extras (handover, references, estimate, ...), free-form so the engine can grow.
-    #[serde(default)]
-    pub extra: serde_json::Map<String, serde_json::Value>,
-}
-
-impl LeadState {
-    /// A lead that has never said anything.
-    pub fn new() -> Self {
-        LeadState {
-            status: Status::New,
-            step: None,
-            answers: serde_json::Map::new(),
-            reasks: 0,
-            name: None,
-            last_inbound_at: None,
-            extra: serde_json::Map::new(),
-        }
-    }
-}
-
-impl Default for LeadState {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+pub use super::state::LeadState;
 
 /// What a client sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Content {
-    Text { body: String },
-    Image { media_id: String, mime_type: Option<String>, caption: Option<String> },
+    Text {
+        body: String,
+    },
+    Image {
+        media_id: String,
+        mime_type: Option<String>,
+        caption: Option<String>,
+    },
     /// An interactive reply button or list row was tapped.
-    Choice { id: String, title: String },
+    Choice {
+        id: String,
+        title: String,
+    },
     /// A quick-reply button on a template was tapped.
-    TemplateButton { payload: String, text: String },
-    Location { latitude: f64, longitude: f64, name: Option<String>, address: Option<String> },
-    Reaction { emoji: Option<String> },
+    TemplateButton {
+        payload: String,
+        text: String,
+    },
+    Location {
+        latitude: f64,
+        longitude: f64,
+        name: Option<String>,
+        address: Option<String>,
+    },
+    Reaction {
+        emoji: Option<String>,
+    },
     /// Anything else (audio, video, sticker, document, contacts, unsupported...).
-    Other { kind: String },
+    Other {
+        kind: String,
+    },
 }
 
 /// One inbound WhatsApp message, decoded.
@@ -75,13 +54,26 @@ pub struct Inbound {
     pub content: Content,
 }
 
+/// Something the artist (or an operator on their behalf) did to a lead from the console or an
+/// action link. Approve/reject/deposit actions arrive with the payments issue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum ArtistAction {
+    /// The artist takes the chat over: the bot goes quiet (→ NEEDS_ARTIST_REPLY).
+    TakeOver,
+    /// The artist hands the chat back to the bot (NEEDS_ARTIST_REPLY → where the bot can continue).
+    Resume,
+}
+
 /// Something that happened to a lead.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     Inbound(Inbound),
-    /// Time passed (driven by the reminders worker).
+    /// Time passed (driven by the reminders worker): abandon, stale, handover holding messages.
     Tick,
+    /// An artist action from the console/API.
+    Artist(ArtistAction),
 }
 
 /// Who a message goes to.
@@ -116,14 +108,35 @@ impl Severity {
 #[serde(tag = "effect", rename_all = "snake_case")]
 pub enum Effect {
     /// Send a message (to the client or the artist's own number).
-    Send { to: Recipient, body: MessageBody },
+    Send {
+        to: Recipient,
+        body: MessageBody,
+    },
     /// An answer was recorded (kept in `lead_answers` history; latest wins).
-    RecordAnswer { key: String, value: serde_json::Value, raw: Option<String> },
-    /// A job for another worker (`jobs.sheets`, `jobs.calendar`, `jobs.payments`).
-    Job { topic: String, payload: serde_json::Value },
-    ScheduleReminder { kind: String, at: DateTime<Utc> },
-    CancelReminders { kind: Option<String> },
-    SystemEvent { kind: String, severity: Severity, detail: serde_json::Value },
+    RecordAnswer {
+        key: String,
+        value: serde_json::Value,
+        raw: Option<String>,
+    },
+    /// A job for another worker (`jobs.sheets`, `jobs.calendar`, `jobs.payments`). The shell adds
+    /// the lead id and artist slug, which the pure core does not know.
+    Job {
+        topic: String,
+        payload: serde_json::Value,
+    },
+    /// Wake the lead at `at` (the reminders worker turns a due `tick` reminder into `Event::Tick`).
+    ScheduleReminder {
+        kind: String,
+        at: DateTime<Utc>,
+    },
+    CancelReminders {
+        kind: Option<String>,
+    },
+    SystemEvent {
+        kind: String,
+        severity: Severity,
+        detail: serde_json::Value,
+    },
 }
 
 /// The engine's answer: the new state, what to do, and the status changes made on the way.
@@ -132,4 +145,28 @@ pub struct Decision {
     pub state: LeadState,
     pub effects: Vec<Effect>,
     pub transitions: Vec<Transition>,
+}
+
+impl Decision {
+    /// The messages this decision sends to the client, in order.
+    pub fn client_messages(&self) -> impl Iterator<Item = &MessageBody> {
+        self.effects.iter().filter_map(|e| match e {
+            Effect::Send {
+                to: Recipient::Client,
+                body,
+            } => Some(body),
+            _ => None,
+        })
+    }
+
+    /// The notifications this decision sends to the artist, in order.
+    pub fn artist_messages(&self) -> impl Iterator<Item = &MessageBody> {
+        self.effects.iter().filter_map(|e| match e {
+            Effect::Send {
+                to: Recipient::Artist,
+                body,
+            } => Some(body),
+            _ => None,
+        })
+    }
 }

@@ -1,0 +1,181 @@
+//! Time and return: `Tick` moves silent leads to ABANDONED (with one template nudge) or STALE;
+//! a message from an OPTOUT/ABANDONED/STALE lead re-engages it through NEW, resuming the
+//! consultation where it was (or restarting it if nothing was answered).
+
+use super::context::Ctx;
+use super::handover::{self, Reason};
+use super::input::Input;
+use super::qualifying;
+use super::state::LeadState;
+use crate::domain::{ArtistConfig, IllegalTransition, MessageBody, Status};
+use chrono::{DateTime, Duration, Utc};
+
+/// The last sign of life: the client's last message or the last status change.
+fn last_activity(state: &LeadState) -> Option<DateTime<Utc>> {
+    match (state.last_inbound_at, state.status_since) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// When this lead next needs a `Tick`, if ever (the reminders worker schedules it).
+pub fn wake_at(state: &LeadState, artist: &ArtistConfig) -> Option<DateTime<Utc>> {
+    let t = &artist.timeouts;
+    let last = last_activity(state)?;
+    match state.status {
+        Status::Qualifying | Status::NeedsFollowUp | Status::TourConversionOffered => {
+            Some(last + Duration::hours(t.abandon_after_hours))
+        }
+        Status::NeedsArtistReply => {
+            let stale = last + Duration::hours(t.stale_after_hours);
+            Some(
+                handover::holding_due(state, t.handover_cooldown_hours)
+                    .map_or(stale, |h| h.min(stale)),
+            )
+        }
+        Status::DepositExpired => Some(last + Duration::hours(t.stale_after_hours)),
+        Status::New
+        | Status::PendingApproval
+        | Status::Waitlisted
+        | Status::Optout
+        | Status::Abandoned
+        | Status::Stale
+        | Status::AwaitingDeposit
+        | Status::DepositPaid
+        | Status::BookingPending
+        | Status::Booked
+        | Status::CollectingTimeWindows
+        | Status::Rejected
+        | Status::Cancelled
+        | Status::Refunded => None,
+    }
+}
+
+/// Time passed.
+pub fn tick(ctx: &mut Ctx) -> Result<(), IllegalTransition> {
+    let t = ctx.artist.timeouts.clone();
+    let idle = last_activity(&ctx.state).map(|last| ctx.now - last);
+    let stale = idle.is_some_and(|i| i >= Duration::hours(t.stale_after_hours));
+    let abandoned = idle.is_some_and(|i| i >= Duration::hours(t.abandon_after_hours));
+    match ctx.status() {
+        Status::Qualifying | Status::NeedsFollowUp | Status::TourConversionOffered => {
+            if stale {
+                pause(ctx, Status::Stale, "stale")?;
+            } else if abandoned {
+                pause(ctx, Status::Abandoned, "abandoned")?;
+                nudge(ctx);
+            }
+        }
+        Status::NeedsArtistReply => {
+            if stale {
+                pause(ctx, Status::Stale, "stale")?;
+            } else {
+                handover::tick(ctx);
+            }
+        }
+        Status::DepositExpired => {
+            if stale {
+                pause(ctx, Status::Stale, "stale")?;
+            }
+        }
+        Status::New
+        | Status::PendingApproval
+        | Status::Waitlisted
+        | Status::Optout
+        | Status::Abandoned
+        | Status::Stale
+        | Status::AwaitingDeposit
+        | Status::DepositPaid
+        | Status::BookingPending
+        | Status::Booked
+        | Status::CollectingTimeWindows
+        | Status::Rejected
+        | Status::Cancelled
+        | Status::Refunded => {}
+    }
+    Ok(())
+}
+
+fn pause(ctx: &mut Ctx, to: Status, cause: &str) -> Result<(), IllegalTransition> {
+    ctx.state.paused_from = Some(ctx.status());
+    ctx.move_to(to, cause)
+}
+
+/// One nudge when a lead is abandoned. It is past WhatsApp's 24 h window, so it is a template.
+fn nudge(ctx: &mut Ctx) {
+    if ctx.state.last_inbound_at.is_none() {
+        return;
+    }
+    let tpl = ctx.artist.templates.follow_up.clone();
+    let name = ctx
+        .state
+        .name
+        .as_deref()
+        .and_then(|n| n.split_whitespace().next())
+        .unwrap_or("there")
+        .to_owned();
+    let text = ctx.copy().text("abandon.nudge");
+    ctx.say(MessageBody::Template {
+        name: tpl.name,
+        language: tpl.language,
+        params: vec![name, text],
+    });
+}
+
+/// OPTOUT/ABANDONED/STALE → NEW, nothing else.
+pub fn wake_up(ctx: &mut Ctx, _input: &Input) -> Result<(), IllegalTransition> {
+    ctx.move_to(Status::New, "re_engaged")
+}
+
+/// Whether a lead paused in `s` had finished its consultation (the artist then picks up).
+fn after_consultation(s: Status) -> bool {
+    match s {
+        Status::PendingApproval
+        | Status::Waitlisted
+        | Status::AwaitingDeposit
+        | Status::DepositPaid
+        | Status::DepositExpired
+        | Status::BookingPending
+        | Status::Booked
+        | Status::CollectingTimeWindows
+        | Status::Rejected
+        | Status::Cancelled
+        | Status::Refunded => true,
+        Status::New
+        | Status::Qualifying
+        | Status::NeedsArtistReply
+        | Status::NeedsFollowUp
+        | Status::TourConversionOffered
+        | Status::Optout
+        | Status::Abandoned
+        | Status::Stale => false,
+    }
+}
+
+/// A paused lead speaks again: NEW, then back to where it was.
+pub fn re_engage(ctx: &mut Ctx, input: &Input, cause: &str) -> Result<(), IllegalTransition> {
+    ctx.move_to(Status::New, cause)?;
+    let paused = ctx.state.paused_from;
+    match paused {
+        Some(Status::NeedsArtistReply) if ctx.state.handover.is_some() => {
+            ctx.state.paused_from = None;
+            ctx.move_to(Status::NeedsArtistReply, "returning_client")?;
+            let text = ctx.copy().text("handover.returning");
+            ctx.say_text(text);
+            if let Some(h) = ctx.state.handover.as_mut() {
+                h.holding_sent_at = Some(ctx.now);
+                h.unanswered = false;
+            }
+            Ok(())
+        }
+        Some(s) if after_consultation(s) => {
+            handover::hand_over(ctx, Reason::Returning, &format!("came back (was {s})"))
+        }
+        _ => {
+            ctx.state.paused_from = None;
+            ctx.state.handover = None;
+            let opt_in = cause == "opt_in";
+            qualifying::begin(ctx, input, opt_in)
+        }
+    }
+}
