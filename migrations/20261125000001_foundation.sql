@@ -95,6 +95,8 @@ CREATE TABLE messages (
     error_code    integer,
     error_detail  text,
     attempts      integer NOT NULL DEFAULT 0,
+    -- a sender holds this lease while calling the API, so two deliveries of one job never both send
+    lease_until   timestamptz,
     created_at    timestamptz NOT NULL DEFAULT now(),
     provider_at   timestamptz,
     sent_at       timestamptz,

@@ -1,1 +1,27 @@
-fn main() {}
+//! `inkline`: the operator tool.
+
+use clap::Parser;
+use console::cli::{ArtistCommand, Cli, Command, DlqCommand};
+use console::commands;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    if !matches!(cli.command, Command::Parse { .. }) {
+        shared::telemetry::init("console");
+    }
+    let result = match cli.command {
+        Command::Migrate => commands::migrate::run().await,
+        Command::Artist { command: ArtistCommand::Apply { file } } => commands::artist::apply(&file).await,
+        Command::Parse { field, text, options } => commands::parse::run(&field, &text, options),
+        Command::Dlq { command: DlqCommand::List } => commands::dlq::list().await,
+        Command::Dlq { command: DlqCommand::Replay { queue, limit } } => commands::dlq::replay_cmd(&queue, limit).await,
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("inkline: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,1 +1,25 @@
-fn main() {}
+//! `inkline-ingress`: the webhook edge.
+
+use shared::config::IngressConfig;
+use shared::shutdown::Shutdown;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    shared::telemetry::init("ingress");
+    let cfg = match IngressConfig::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("inkline-ingress: configuration error:\n{e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let shutdown = Shutdown::new();
+    shutdown.on_signals();
+    match ingress::run(cfg, shutdown).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("inkline-ingress: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

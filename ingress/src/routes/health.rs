@@ -1,0 +1,27 @@
+//! Liveness, readiness (broker connected) and Prometheus metrics.
+
+use crate::AppState;
+use crate::error::ApiError;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+
+pub async fn healthz() -> impl IntoResponse {
+    (StatusCode::OK, "ok")
+}
+
+pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    if state.bus.is_connected() {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "broker unavailable")
+    }
+}
+
+pub async fn metrics() -> impl IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], shared::metrics::metrics().render())
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+}

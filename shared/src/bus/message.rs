@@ -1,0 +1,79 @@
+//! What travels on the bus: payload plus the headers that follow a message across hops.
+
+use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
+use lapin::BasicProperties;
+use std::collections::BTreeMap;
+
+pub const H_CORRELATION: &str = "x-correlation-id";
+pub const H_TRACEPARENT: &str = "traceparent";
+pub const H_ATTEMPTS: &str = "x-attempts";
+pub const H_LAST_ERROR: &str = "x-last-error";
+pub const H_RECEIVED_AT: &str = "x-received-at";
+pub const H_SOURCE_QUEUE: &str = "x-source-queue";
+
+/// A message to publish: payload, id, content type and string headers.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub message_id: String,
+    pub content_type: &'static str,
+    pub payload: Vec<u8>,
+    pub headers: BTreeMap<String, String>,
+    /// Per-message expiration in milliseconds (only used for delayed retries).
+    pub expiration_ms: Option<u64>,
+}
+
+impl Outgoing {
+    pub fn json(message_id: impl Into<String>, payload: Vec<u8>, correlation_id: &str) -> Self {
+        let mut headers = BTreeMap::new();
+        headers.insert(H_CORRELATION.to_owned(), correlation_id.to_owned());
+        headers.insert(H_TRACEPARENT.to_owned(), crate::telemetry::traceparent_for(correlation_id));
+        Outgoing { message_id: message_id.into(), content_type: "application/json", payload, headers, expiration_ms: None }
+    }
+
+    pub fn header(mut self, k: &str, v: impl Into<String>) -> Self {
+        self.headers.insert(k.to_owned(), v.into());
+        self
+    }
+
+    /// AMQP properties: persistent, with id, type, timestamp and headers.
+    pub fn properties(&self) -> BasicProperties {
+        let mut table = FieldTable::default();
+        for (k, v) in &self.headers {
+            table.insert(ShortString::from(k.as_str()), AMQPValue::LongString(LongString::from(v.as_str())));
+        }
+        let now = chrono::Utc::now().timestamp().max(0) as u64;
+        let mut props = BasicProperties::default()
+            .with_delivery_mode(2)
+            .with_message_id(ShortString::from(self.message_id.as_str()))
+            .with_content_type(ShortString::from(self.content_type))
+            .with_timestamp(now)
+            .with_headers(table);
+        if let Some(c) = self.headers.get(H_CORRELATION) {
+            props = props.with_correlation_id(ShortString::from(c.as_str()));
+        }
+        if let Some(ms) = self.expiration_ms {
+            props = props.with_expiration(ShortString::from(ms.to_string()));
+        }
+        props
+    }
+}
+
+/// Reads string headers back from a delivery's properties.
+pub fn headers_of(props: &BasicProperties) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    if let Some(table) = props.headers() {
+        for (k, v) in table.inner() {
+            let val = match v {
+                AMQPValue::LongString(s) => String::from_utf8_lossy(s.as_bytes()).into_owned(),
+                AMQPValue::ShortString(s) => s.as_str().to_owned(),
+                AMQPValue::LongLongInt(i) => i.to_string(),
+                AMQPValue::LongInt(i) => i.to_string(),
+                AMQPValue::LongUInt(i) => i.to_string(),
+                AMQPValue::ShortInt(i) => i.to_string(),
+                _ => continue,
+            };
+            out.insert(k.as_str().to_owned(), val);
+        }
+    }
+    out
+}

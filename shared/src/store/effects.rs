@@ -1,0 +1,87 @@
+//! Carries out a conversation decision inside the worker's transaction: new state, history,
+//! transcript + outbox rows for messages, answers, jobs, reminders and audit events.
+
+use super::{leads, messages, outbox, reminders, system_events};
+use crate::bus::topology;
+use crate::conversation::{Decision, Effect, Recipient, Severity};
+use crate::domain::Status;
+use crate::jobs::SendJob;
+use crate::store::artists::Artist;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// Who the decision is about.
+pub struct Subject<'a> {
+    pub artist: &'a Artist,
+    pub lead_id: Uuid,
+    pub client_wa_id: &'a str,
+    pub correlation_id: &'a str,
+    /// The inbound message that caused the decision, if any.
+    pub source_message_id: Option<&'a str>,
+}
+
+/// Persists `decision` (guarded on `expected` status) and all its effects.
+pub async fn apply(
+    tx: &mut PgConnection,
+    who: &Subject<'_>,
+    expected: Status,
+    decision: &Decision,
+) -> Result<(), leads::LeadError> {
+    leads::save(tx, who.lead_id, expected, &decision.state, &decision.transitions).await?;
+    for t in &decision.transitions {
+        crate::metrics::metrics().transitions.with_label_values(&[t.from.as_str(), t.to.as_str()]).inc();
+    }
+    for effect in &decision.effects {
+        match effect {
+            Effect::Send { to, body } => {
+                let wa_id = match to {
+                    Recipient::Client => Some(who.client_wa_id.to_owned()),
+                    Recipient::Artist => who.artist.config.artist_wa_id.clone(),
+                };
+                let Some(wa_id) = wa_id else {
+                    system_events::record(
+                        &mut *tx,
+                        Some(who.artist.id),
+                        Some(who.lead_id),
+                        "artist_notification_skipped",
+                        Severity::Warning,
+                        serde_json::json!({"reason": "artist has no artist_wa_id", "text": body.preview()}),
+                    )
+                    .await?;
+                    continue;
+                };
+                enqueue_send(tx, who.artist.id, Some(who.lead_id), *to, &wa_id, body.clone(), who.correlation_id).await?;
+            }
+            Effect::RecordAnswer { key, value, raw } => {
+                leads::record_answer(tx, who.lead_id, key, value, raw.as_deref(), who.source_message_id).await?;
+            }
+            Effect::Job { topic, payload } => {
+                outbox::insert(tx, Uuid::now_v7(), topic, payload, who.correlation_id).await?;
+            }
+            Effect::ScheduleReminder { kind, at } => reminders::schedule(tx, who.lead_id, kind, *at).await?,
+            Effect::CancelReminders { kind } => reminders::cancel(tx, who.lead_id, kind.as_deref()).await?,
+            Effect::SystemEvent { kind, severity, detail } => {
+                system_events::record(&mut *tx, Some(who.artist.id), Some(who.lead_id), kind, *severity, detail.clone()).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes an outbound message to the transcript and its send job to the outbox (same id).
+pub async fn enqueue_send(
+    tx: &mut PgConnection,
+    artist_id: Uuid,
+    lead_id: Option<Uuid>,
+    recipient: Recipient,
+    wa_id: &str,
+    body: crate::domain::MessageBody,
+    correlation_id: &str,
+) -> Result<Uuid, sqlx::Error> {
+    let id = Uuid::now_v7();
+    messages::insert_outbound(tx, id, artist_id, lead_id, recipient, wa_id, &body).await?;
+    let job = SendJob { message_id: id, artist_id, lead_id, recipient, to: wa_id.to_owned(), body };
+    let payload = serde_json::to_value(&job).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    outbox::insert(tx, id, topology::OUTBOUND_WHATSAPP, &payload, correlation_id).await?;
+    Ok(id)
+}

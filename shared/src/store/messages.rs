@@ -1,0 +1,204 @@
+//! The transcript: inbound and outbound messages, provider ids and delivery status.
+
+use crate::conversation::{Content, Inbound, Recipient};
+use crate::domain::MessageBody;
+use crate::webhook::whatsapp::{Delivery, StatusUpdate};
+use sqlx::{PgConnection, PgExecutor, Row};
+use uuid::Uuid;
+
+fn inbound_kind_and_text(c: &Content) -> (&str, Option<String>) {
+    match c {
+        Content::Text { body } => ("text", Some(body.clone())),
+        Content::Image { caption, .. } => ("image", caption.clone()),
+        Content::Choice { title, .. } => ("interactive", Some(title.clone())),
+        Content::TemplateButton { text, .. } => ("button", Some(text.clone())),
+        Content::Location { name, address, .. } => ("location", name.clone().or_else(|| address.clone())),
+        Content::Reaction { emoji } => ("reaction", emoji.clone()),
+        Content::Other { kind } => (kind.as_str(), None),
+    }
+}
+
+/// Stores an inbound message (its wamid is unique: a duplicate insert is ignored).
+pub async fn insert_inbound(
+    tx: &mut PgConnection,
+    artist_id: Uuid,
+    lead_id: Uuid,
+    wa_id: &str,
+    inbound: &Inbound,
+) -> Result<Uuid, sqlx::Error> {
+    let id = Uuid::now_v7();
+    let (kind, text) = inbound_kind_and_text(&inbound.content);
+    let body = serde_json::to_value(&inbound.content).unwrap_or_default();
+    sqlx::query(
+        "INSERT INTO messages (id, lead_id, artist_id, direction, recipient, wa_id, kind, text, body, provider_id, status, provider_at)
+         VALUES ($1, $2, $3, 'in', 'client', $4, $5, $6, $7, $8, 'received', $9)
+         ON CONFLICT (provider_id) WHERE provider_id IS NOT NULL DO NOTHING",
+    )
+    .bind(id)
+    .bind(lead_id)
+    .bind(artist_id)
+    .bind(wa_id)
+    .bind(kind)
+    .bind(text)
+    .bind(body)
+    .bind(&inbound.id)
+    .bind(inbound.at)
+    .execute(tx)
+    .await?;
+    Ok(id)
+}
+
+/// Stores an outbound message as queued; the sender fills in the wamid.
+pub async fn insert_outbound(
+    tx: &mut PgConnection,
+    id: Uuid,
+    artist_id: Uuid,
+    lead_id: Option<Uuid>,
+    recipient: Recipient,
+    wa_id: &str,
+    body: &MessageBody,
+) -> Result<(), sqlx::Error> {
+    let recipient = match recipient {
+        Recipient::Client => "client",
+        Recipient::Artist => "artist",
+    };
+    sqlx::query(
+        "INSERT INTO messages (id, lead_id, artist_id, direction, recipient, wa_id, kind, text, body, status)
+         VALUES ($1, $2, $3, 'out', $4, $5, $6, $7, $8, 'queued')",
+    )
+    .bind(id)
+    .bind(lead_id)
+    .bind(artist_id)
+    .bind(recipient)
+    .bind(wa_id)
+    .bind(body.kind())
+    .bind(body.preview())
+    .bind(serde_json::to_value(body).unwrap_or_default())
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// What the sender needs to know about an outbound message before sending it.
+#[derive(Debug, Clone)]
+pub struct OutboundState {
+    pub provider_id: Option<String>,
+    pub status: String,
+}
+
+pub async fn outbound_state(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<OutboundState>, sqlx::Error> {
+    let row = sqlx::query("SELECT provider_id, status FROM messages WHERE id = $1 AND direction = 'out'")
+        .bind(id)
+        .fetch_optional(db)
+        .await?;
+    row.map(|r| Ok(OutboundState { provider_id: r.try_get("provider_id")?, status: r.try_get("status")? })).transpose()
+}
+
+/// The outcome of trying to take the send lease of an outbound message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// This sender may call the API now.
+    Mine,
+    /// Already accepted by Meta (wamid recorded) or settled as failed: nothing to do.
+    Settled,
+    /// Another sender holds the lease right now.
+    Busy,
+    /// No such outbound message.
+    Missing,
+}
+
+/// Takes the send lease (`lease_secs`) of a queued message so concurrent deliveries of the same
+/// job cannot both call the API. A crashed holder's lease simply expires.
+pub async fn claim(db: &sqlx::PgPool, id: Uuid, lease_secs: i64) -> Result<Claim, sqlx::Error> {
+    let won = sqlx::query(
+        "UPDATE messages SET lease_until = now() + make_interval(secs => $2)
+         WHERE id = $1 AND direction = 'out' AND provider_id IS NULL AND status = 'queued'
+           AND (lease_until IS NULL OR lease_until < now())",
+    )
+    .bind(id)
+    .bind(lease_secs as f64)
+    .execute(db)
+    .await?;
+    if won.rows_affected() == 1 {
+        return Ok(Claim::Mine);
+    }
+    Ok(match outbound_state(db, id).await? {
+        None => Claim::Missing,
+        Some(s) if s.provider_id.is_some() || s.status != "queued" => Claim::Settled,
+        Some(_) => Claim::Busy,
+    })
+}
+
+/// Gives the lease back after a transient failure, so a retry can take it at once.
+pub async fn release(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE messages SET lease_until = NULL, attempts = attempts + 1 WHERE id = $1 AND provider_id IS NULL")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Records Meta's acceptance (wamid). Only the first acceptance counts.
+pub async fn mark_sent(db: impl PgExecutor<'_>, id: Uuid, wamid: &str, kind: &str, body: Option<&MessageBody>) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE messages SET provider_id = $2, status = 'sent', sent_at = now(), attempts = attempts + 1, kind = $3, lease_until = NULL,
+            body = COALESCE($4, body)
+         WHERE id = $1 AND provider_id IS NULL",
+    )
+    .bind(id)
+    .bind(wamid)
+    .bind(kind)
+    .bind(body.map(|b| serde_json::to_value(b).unwrap_or_default()))
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records a permanent failure to send.
+pub async fn mark_failed(db: impl PgExecutor<'_>, id: Uuid, status: &str, code: Option<i64>, detail: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE messages SET status = $2, error_code = $3, error_detail = $4, failed_at = now(), attempts = attempts + 1, lease_until = NULL
+         WHERE id = $1 AND provider_id IS NULL",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(code.map(|c| c as i32))
+    .bind(detail)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Applies a delivery receipt, only ever moving forward (sent < delivered < read; failed is
+/// terminal). Returns the message's (id, lead id) when a row changed.
+pub async fn apply_receipt(db: impl PgExecutor<'_>, s: &StatusUpdate) -> Result<Option<(Uuid, Option<Uuid>)>, sqlx::Error> {
+    let rank = |d: Delivery| match d {
+        Delivery::Sent => 1,
+        Delivery::Delivered => 2,
+        Delivery::Read => 3,
+        Delivery::Failed => 4,
+    };
+    let col = match s.delivery {
+        Delivery::Sent => "sent_at",
+        Delivery::Delivered => "delivered_at",
+        Delivery::Read => "read_at",
+        Delivery::Failed => "failed_at",
+    };
+    let sql = format!(
+        "UPDATE messages SET status = $2, {col} = COALESCE($3, now()), error_code = COALESCE($5, error_code),
+            error_detail = COALESCE($6, error_detail)
+         WHERE provider_id = $1 AND direction = 'out'
+           AND (CASE status WHEN 'queued' THEN 0 WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 ELSE 4 END) < $4
+         RETURNING id, lead_id"
+    );
+    let row = sqlx::query(&sql)
+        .bind(&s.id)
+        .bind(s.delivery.as_str())
+        .bind(s.at)
+        .bind(rank(s.delivery))
+        .bind(s.error_code.map(|c| c as i32))
+        .bind(&s.error_detail)
+        .fetch_optional(db)
+        .await?;
+    row.map(|r| Ok((r.try_get("id")?, r.try_get("lead_id")?))).transpose()
+}

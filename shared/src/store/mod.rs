@@ -1,0 +1,17 @@
+//! PostgreSQL access: one file per aggregate, SQL beside the function that runs it.
+
+pub mod artists;
+pub mod db;
+pub mod effects;
+pub mod leads;
+pub mod messages;
+pub mod outbox;
+pub mod processed;
+pub mod reminders;
+pub mod system_events;
+
+impl From<sqlx::Error> for leads::LeadError {
+    fn from(e: sqlx::Error) -> Self {
+        leads::LeadError::Db(e)
+    }
+}

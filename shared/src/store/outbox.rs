@@ -1,0 +1,86 @@
+//! The outbox: rows written in the business transaction, published by the relay after commit.
+
+use crate::bus::message::Outgoing;
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgExecutor, Row};
+use uuid::Uuid;
+
+/// Adds a message for `topic` (a queue name). `id` becomes the AMQP message id, which consumers
+/// use to drop the duplicates a relay crash can cause.
+pub async fn insert(
+    tx: &mut PgConnection,
+    id: Uuid,
+    topic: &str,
+    payload: &serde_json::Value,
+    correlation_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO outbox (id, topic, payload, headers) VALUES ($1, $2, $3, $4)")
+        .bind(id)
+        .bind(topic)
+        .bind(payload)
+        .bind(serde_json::json!({ "correlation_id": correlation_id }))
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// One unpublished row.
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    pub id: Uuid,
+    pub topic: String,
+    pub payload: serde_json::Value,
+    pub correlation_id: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl OutboxRow {
+    pub fn to_outgoing(&self) -> Outgoing {
+        let payload = serde_json::to_vec(&self.payload).unwrap_or_default();
+        Outgoing::json(self.id.to_string(), payload, &self.correlation_id)
+    }
+}
+
+/// Locks up to `limit` unpublished rows, oldest first, skipping rows another relay holds.
+pub async fn claim(tx: &mut PgConnection, limit: i64) -> Result<Vec<OutboxRow>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id, topic, payload, headers->>'correlation_id' AS cid, created_at FROM outbox
+         WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
+    )
+    .bind(limit)
+    .fetch_all(tx)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(OutboxRow {
+                id: r.try_get("id")?,
+                topic: r.try_get("topic")?,
+                payload: r.try_get("payload")?,
+                correlation_id: r.try_get::<Option<String>, _>("cid")?.unwrap_or_default(),
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn mark_published(tx: &mut PgConnection, ids: &[Uuid]) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1)")
+        .bind(ids)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn mark_failed(db: impl PgExecutor<'_>, ids: &[Uuid], error: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1)")
+        .bind(ids)
+        .bind(error)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Rows waiting to be published (for readiness and the console).
+pub async fn pending(db: impl PgExecutor<'_>) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL").fetch_one(db).await
+}

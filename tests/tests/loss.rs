@@ -1,0 +1,61 @@
+//! Crashes at the worst moments lose nothing and send nothing twice.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use harness::{TestEnv, eventually};
+use shared::fakes::payloads;
+use std::time::Duration;
+use workers::Role;
+
+const T: i64 = 1_764_064_800;
+
+#[tokio::test]
+async fn worker_killed_after_commit_before_ack_redelivers_and_still_replies_once() {
+    let env = TestEnv::new().await;
+    let ingress = env.start_ingress().await;
+    let mut doomed = env.spawn_worker_process(&["conversation"], &[("INKLINE_FAILPOINT", "conversation.after_commit")]);
+    let body = payloads::text(&env.artist.phone_number_id, "447700900200", "Sam", "wamid.K1", T, "Hi!");
+    assert_eq!(env.post_whatsapp(&ingress, &body).await.status(), 200);
+    let status = tokio::task::spawn_blocking(move || doomed.wait().unwrap()).await.unwrap();
+    assert!(!status.success(), "the worker aborted at the failpoint");
+    // The transaction committed: the lead and its outbox row exist, but the delivery was never acked.
+    assert_eq!(env.count("SELECT count(*) FROM leads WHERE status = 'QUALIFYING'").await, 1);
+    assert_eq!(env.count("SELECT count(*) FROM outbox").await, 1);
+
+    let _workers = env.start_workers(&[Role::Conversation, Role::Relay, Role::Sender]).await;
+    env.graph.wait_for_sent(1, Duration::from_secs(15)).await.unwrap();
+    eventually("the redelivery is consumed", Duration::from_secs(10), || async {
+        (env.queue_depth(shared::bus::topology::INBOUND_WHATSAPP).await == 0).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(env.graph.sent().len(), 1, "exactly one reply");
+    assert_eq!(env.count("SELECT count(*) FROM outbox").await, 1, "the redelivery changed nothing");
+    let dup = shared::metrics::metrics().render();
+    assert!(dup.contains("inkline_duplicates_total{provider=\"whatsapp\"} 1"), "{dup}");
+}
+
+#[tokio::test]
+async fn relay_killed_between_publish_and_mark_loses_nothing_and_sends_once() {
+    let env = TestEnv::new().await;
+    let ingress = env.start_ingress().await;
+    let _others = env.start_workers(&[Role::Conversation, Role::Sender]).await;
+    let mut doomed = env.spawn_worker_process(&["relay"], &[("INKLINE_FAILPOINT", "relay.after_publish")]);
+    let body = payloads::text(&env.artist.phone_number_id, "447700900201", "Sam", "wamid.K2", T, "Hi!");
+    assert_eq!(env.post_whatsapp(&ingress, &body).await.status(), 200);
+    let status = tokio::task::spawn_blocking(move || doomed.wait().unwrap()).await.unwrap();
+    assert!(!status.success(), "the relay aborted at the failpoint");
+    assert_eq!(env.count("SELECT count(*) FROM outbox WHERE published_at IS NULL").await, 1, "published but not marked");
+
+    let _relay = env.start_workers(&[Role::Relay]).await;
+    eventually("republished and marked", Duration::from_secs(10), || async {
+        (env.count("SELECT count(*) FROM outbox WHERE published_at IS NULL").await == 0).then_some(())
+    })
+    .await;
+    env.graph.wait_for_sent(1, Duration::from_secs(15)).await.unwrap();
+    eventually("both copies consumed", Duration::from_secs(10), || async {
+        (env.queue_depth(shared::bus::topology::OUTBOUND_WHATSAPP).await == 0).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(env.graph.sent().len(), 1, "the duplicate publish was not sent again");
+}

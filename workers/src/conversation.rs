@@ -1,0 +1,153 @@
+//! Conversation role: consume `inbound.whatsapp`, and for each message in ONE transaction — dedup,
+//! lock the lead, decide (pure engine), persist state + effects (outbox) — then ack.
+
+use crate::Fleet;
+use shared::bus::topology::INBOUND_WHATSAPP;
+use shared::bus::{Handler, Outcome, Received};
+use shared::conversation::{Event, Inbound, Severity};
+use shared::failpoint;
+use shared::metrics::metrics;
+use shared::shutdown::Shutdown;
+use shared::store::effects::{self, Subject};
+use shared::store::{artists, leads, messages, processed, system_events};
+use shared::webhook::whatsapp::{self, Item, StatusUpdate};
+use std::sync::Arc;
+
+/// Why one item could not be handled now.
+#[derive(Debug, thiserror::Error)]
+pub enum ItemError {
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("{0}")]
+    Lead(#[from] leads::LeadError),
+    #[error("{0}")]
+    Artist(#[from] artists::ArtistError),
+}
+
+struct ConversationHandler {
+    fleet: Fleet,
+}
+
+#[async_trait::async_trait]
+impl Handler for ConversationHandler {
+    async fn handle(&self, msg: &Received) -> Outcome {
+        let received_at = msg
+            .headers
+            .get(shared::bus::message::H_RECEIVED_AT)
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .unwrap_or_else(chrono::Utc::now);
+        let items = match whatsapp::decode(&msg.payload, received_at) {
+            Ok(items) => items,
+            Err(e) => return Outcome::Dead(e.to_string()),
+        };
+        for item in items {
+            let result = match item {
+                Item::Message { phone_number_id, wa_id, inbound } => {
+                    handle_message(&self.fleet, &phone_number_id, &wa_id, inbound, &msg.correlation_id).await
+                }
+                Item::Status(s) => handle_receipt(&self.fleet, &s).await,
+            };
+            // Items already done are deduplicated on the retry, so retrying the whole body is safe.
+            if let Err(e) = result {
+                return Outcome::Retry(e.to_string());
+            }
+        }
+        Outcome::Ack
+    }
+}
+
+/// Handles one inbound message; a duplicate (already processed wamid) changes nothing.
+pub async fn handle_message(
+    fleet: &Fleet,
+    phone_number_id: &str,
+    wa_id: &str,
+    inbound: Inbound,
+    correlation_id: &str,
+) -> Result<(), ItemError> {
+    let Some(artist) = artists::by_phone_number_id(&fleet.pool, phone_number_id).await? else {
+        metrics().unknown_numbers.inc();
+        tracing::warn!(phone_number_id, wamid = %inbound.id, "message for an unknown phone number id; recorded and dropped");
+        let mut tx = fleet.pool.begin().await?;
+        if processed::first_time(&mut tx, "whatsapp", &inbound.id).await? {
+            system_events::record(
+                &mut *tx,
+                None,
+                None,
+                "unknown_phone_number_id",
+                Severity::Warning,
+                serde_json::json!({"phone_number_id": phone_number_id, "wamid": inbound.id}),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        return Ok(());
+    };
+    let mut tx = fleet.pool.begin().await?;
+    if !processed::first_time(&mut tx, "whatsapp", &inbound.id).await? {
+        metrics().duplicates.with_label_values(&["whatsapp"]).inc();
+        tracing::debug!(wamid = %inbound.id, "duplicate message; skipped");
+        return Ok(());
+    }
+    let (lead, _created) = leads::lock_or_create(&mut tx, artist.id, wa_id).await?;
+    messages::insert_inbound(&mut tx, artist.id, lead.id, wa_id, &inbound).await?;
+    let now = chrono::Utc::now();
+    let wamid = inbound.id.clone();
+    let event = Event::Inbound(inbound);
+    match shared::conversation::step(&lead.state, &event, &artist.config, now) {
+        Ok(decision) => {
+            let who = Subject {
+                artist: &artist,
+                lead_id: lead.id,
+                client_wa_id: wa_id,
+                correlation_id,
+                source_message_id: Some(&wamid),
+            };
+            effects::apply(&mut tx, &who, lead.state.status, &decision).await?;
+        }
+        Err(illegal) => {
+            metrics().illegal_transitions.with_label_values(&[illegal.from.as_str(), illegal.to.as_str()]).inc();
+            tracing::error!(lead_id = %lead.id, from = %illegal.from, to = %illegal.to, cause = %illegal.cause, "illegal transition refused");
+            system_events::record(
+                &mut *tx,
+                Some(artist.id),
+                Some(lead.id),
+                "illegal_transition",
+                Severity::Error,
+                serde_json::json!({"from": illegal.from, "to": illegal.to, "cause": illegal.cause, "wamid": wamid}),
+            )
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    failpoint::hit("conversation.after_commit");
+    Ok(())
+}
+
+/// Applies a delivery receipt (forward-only); a failure is made visible to the artist.
+pub async fn handle_receipt(fleet: &Fleet, s: &StatusUpdate) -> Result<(), ItemError> {
+    metrics().receipts.with_label_values(&[s.delivery.as_str()]).inc();
+    let changed = messages::apply_receipt(&fleet.pool, s).await?;
+    match changed {
+        None => tracing::debug!(wamid = %s.id, status = s.delivery.as_str(), "receipt for an unknown message or an older status; ignored"),
+        Some((id, lead_id)) if s.delivery == whatsapp::Delivery::Failed => {
+            system_events::record(
+                &fleet.pool,
+                None,
+                lead_id,
+                "message_failed",
+                Severity::Warning,
+                serde_json::json!({"message_id": id, "wamid": s.id, "code": s.error_code, "detail": s.error_detail}),
+            )
+            .await?;
+        }
+        Some(_) => {}
+    }
+    Ok(())
+}
+
+/// Runs the role until shutdown.
+pub async fn run(fleet: Fleet, shutdown: Shutdown) {
+    let handler = Arc::new(ConversationHandler { fleet: fleet.clone() });
+    shared::bus::consume::run(fleet.bus.clone(), INBOUND_WHATSAPP, handler, shutdown).await;
+}
