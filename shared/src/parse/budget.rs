@@ -47,10 +47,52 @@ static CURRENCY_WORD: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(r"[£€$]|\b(?:gbp|eur|euros?|usd|dollars?|bucks|quid|pounds?|sterling)\b").ok()
 });
 
+/// Phone numbers ("+44 7700 900123", "07700 900123") are removed before amounts are read.
+static PHONE: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"(?:\+|\b0)\d[\d \-()]{7,}\d").ok());
+
+/// Words before a year ("in 2025", "since 2019"): that number is a date, not money.
+const BEFORE_YEAR: &[&str] = &[
+    "in",
+    "since",
+    "by",
+    "from",
+    "until",
+    "till",
+    "of",
+    "year",
+    "early",
+    "late",
+    "mid",
+    "summer",
+    "winter",
+    "spring",
+    "autumn",
+    "fall",
+    "jan",
+    "january",
+    "feb",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "sept",
+    "september",
+    "oct",
+    "october",
+    "nov",
+    "november",
+    "dec",
+    "december",
+];
+
 /// What follows a number that makes it a size, duration, count or age rather than money.
 static NOT_MONEY_AFTER: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(
-        r#"^\s*(?:cm|mm|centimet|millimet|inch|in\b|"|x\s*\d|by\s+\d|hours?\b|hrs?\b|h\b|sessions?\b|sittings?\b|days?\b|weeks?\b|months?\b|years?\b|yrs?\b|y/?o\b|tattoos?\b|pieces?\b|designs?\b|people\b|%|am\b|pm\b|:\d|st\b|nd\b|rd\b|th\b)"#,
+        r#"^\s*(?:cm|mm|centimet|millimet|inch|in\b|"|x\s*\d|by\s+\d|hours?\b|hrs?\b|h\b|sessions?\b|sittings?\b|days?\b|weeks?\b|months?\b|years?\b|yrs?\b|y/?o\b|tattoos?\b|pieces?\b|designs?\b|deposits?\b|people\b|%|am\b|pm\b|:\d|st\b|nd\b|rd\b|th\b)"#,
     )
     .ok()
 });
@@ -70,6 +112,10 @@ pub fn budget(text: &str) -> Option<ParsedBudget> {
         return None;
     };
     let normalised = digits_for_words(&fold(text));
+    let normalised = match PHONE.as_ref() {
+        Some(phone) => phone.replace_all(&normalised, " ").into_owned(),
+        None => normalised,
+    };
     let mut candidates: Vec<Candidate> = Vec::new();
     let mut previous_end: Option<usize> = None;
     for caps in amount.captures_iter(&normalised) {
@@ -95,11 +141,7 @@ pub fn budget(text: &str) -> Option<ParsedBudget> {
         }
         // "x 15" or "by 15": the second half of a size.
         let before_trimmed = before.trim_end();
-        if pre.is_none()
-            && (before_trimmed.ends_with(" x")
-                || before_trimmed.ends_with(" by")
-                || before_trimmed.ends_with('/'))
-        {
+        if pre.is_none() && (before_trimmed.ends_with(" x") || before_trimmed.ends_with(" by")) {
             previous_end = Some(whole.end());
             continue;
         }
@@ -111,6 +153,19 @@ pub fn budget(text: &str) -> Option<ParsedBudget> {
             Some(_) => 1000.0,
             None => 1.0,
         };
+        let is_year = mult.is_none()
+            && pre.is_none()
+            && post.is_none()
+            && num.as_str().len() == 4
+            && (1900.0..=2100.0).contains(&value)
+            && before
+                .split_whitespace()
+                .next_back()
+                .is_some_and(|w| BEFORE_YEAR.contains(&w));
+        if is_year {
+            previous_end = Some(whole.end());
+            continue;
+        }
         let negative = is_negative(before, previous_end);
         previous_end = Some(whole.end());
         let currency = pre
@@ -284,6 +339,13 @@ mod tests {
             ("500.", b(50_000, None)),
             ("£1,000,000", b(100_000_000, GBP)),
             ("€1 500", b(150_000, EUR)),
+            ("in 2025 I have 600", b(60_000, None)),
+            ("2000", b(200_000, None)),
+            ("400/500", b(50_000, None)),
+            ("around two and a half grand", b(250_000, None)),
+            ("£500 deposit? my budget is around 1200", b(120_000, GBP)),
+            ("call me on +44 7700 900123, budget 300", b(30_000, None)),
+            ("07700 900123", None),
             ("1 500 €", b(150_000, EUR)),
         ];
         for (input, want) in cases {

@@ -39,6 +39,19 @@ pub struct Location {
 /// The longest place name, in words, that is looked up.
 const MAX_WORDS: usize = 5;
 
+/// Words after which the place named is where the client is now.
+const LIVING_CUES: &[&str] = &[
+    "live",
+    "living",
+    "based",
+    "currently",
+    "now",
+    "moved",
+    "reside",
+    "residing",
+    "staying",
+];
+
 /// Typos are forgiven only in short answers ("Lodnon"), where a place is what the client is typing.
 const TYPO_MAX_WORDS: usize = 8;
 
@@ -329,6 +342,8 @@ fn tokens(text: &str) -> Vec<Token> {
 #[derive(Debug)]
 struct Found {
     entries: Vec<Entry>,
+    /// Index of the first word of the match.
+    pos: usize,
     /// Written in lower case although the name needs a capital: only a named country can confirm it.
     weak: bool,
 }
@@ -352,7 +367,16 @@ pub fn location(text: &str) -> Option<Location> {
         Entry::Country(c) => Some(*c),
         _ => None,
     });
-    let city = found.iter().find_map(|f| {
+    // "from Berlin but live in London": the place after the last "live/based/now" is where they are.
+    let last_cue = toks
+        .iter()
+        .rposition(|t| LIVING_CUES.contains(&t.key.as_str()));
+    let after_cue = |f: &&Found| last_cue.is_none_or(|cue| f.pos > cue);
+    let ordered = found
+        .iter()
+        .filter(after_cue)
+        .chain(found.iter().filter(|f| !after_cue(f)));
+    let city = ordered.clone().find_map(|f| {
         let mut cities = f.entries.iter().filter_map(|e| match e {
             Entry::City { name, country } => Some((*name, *country)),
             _ => None,
@@ -415,6 +439,7 @@ fn exact_matches(toks: &[Token]) -> Vec<Found> {
             };
             found.push(Found {
                 entries: entries.clone(),
+                pos: i,
                 weak: !cased_ok,
             });
             matched = n;
@@ -430,7 +455,7 @@ fn typo_matches(toks: &[Token]) -> Vec<Found> {
     let index = &*INDEX;
     let mut found = Vec::new();
     for n in (1..=2).rev() {
-        for gram in toks.windows(n) {
+        for (pos, gram) in toks.windows(n).enumerate() {
             if gram.iter().any(|t| {
                 NOT_TYPOS.contains(&t.key.as_str()) || t.key.chars().any(|c| c.is_ascii_digit())
             }) {
@@ -458,6 +483,7 @@ fn typo_matches(toks: &[Token]) -> Vec<Found> {
             };
             found.push(Found {
                 entries: entries.clone(),
+                pos,
                 weak: false,
             });
         }
@@ -545,6 +571,14 @@ mod tests {
             ("Nice, France", loc(Some("Nice"), Some("FR"), false)),
             ("nice, france", loc(Some("Nice"), Some("FR"), false)),
             ("from Dublin", loc(Some("Dublin"), Some("IE"), false)),
+            (
+                "Im from berlin but live in london",
+                loc(Some("London"), Some("GB"), false),
+            ),
+            (
+                "I live in London, from Berlin originally",
+                loc(Some("London"), Some("GB"), false),
+            ),
         ];
         let wrong: Vec<String> = cases
             .iter()

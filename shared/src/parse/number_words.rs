@@ -104,8 +104,8 @@ fn word_value(word: &str) -> Option<u64> {
     Some(tens + unit)
 }
 
-/// Reads a number starting at `start`: its value, the index after it and trailing punctuation.
-fn read_number(tokens: &[&str], start: usize) -> Option<(u64, usize, String)> {
+/// Reads a number starting at `start`: its digits, the index after it and trailing punctuation.
+fn read_number(tokens: &[&str], start: usize) -> Option<(String, usize, String)> {
     let (first, _) = core(tokens[start]);
     let next_is_scale = |i: usize| {
         tokens.get(i + 1).is_some_and(|t| {
@@ -124,6 +124,7 @@ fn read_number(tokens: &[&str], start: usize) -> Option<(u64, usize, String)> {
     let mut i = start;
     let mut trailing = String::new();
     let mut seen_any = false;
+    let mut half = false;
     while i < tokens.len() {
         let (w, punct) = core(tokens[i]);
         let value = if w == "a" || w == "an" {
@@ -149,6 +150,17 @@ fn read_number(tokens: &[&str], start: usize) -> Option<(u64, usize, String)> {
             } else {
                 current = current.max(1).saturating_mul(s);
             }
+        } else if w == "and"
+            && seen_any
+            && punct.is_empty()
+            && tokens.get(i + 1) == Some(&"a")
+            && tokens.get(i + 2).is_some_and(|t| core(t).0 == "half")
+        {
+            // "two and a half (grand)".
+            half = true;
+            trailing = core(tokens[i + 2]).1.to_owned();
+            i += 3;
+            break;
         } else if w == "and" && seen_any && punct.is_empty() {
             // "four hundred and fifty": only when a number word follows.
             let continues = tokens
@@ -172,7 +184,13 @@ fn read_number(tokens: &[&str], start: usize) -> Option<(u64, usize, String)> {
     if !seen_any {
         return None;
     }
-    Some((total.saturating_add(current), i, trailing))
+    let value = total.saturating_add(current);
+    let digits = if half {
+        format!("{value}.5")
+    } else {
+        value.to_string()
+    };
+    Some((digits, i, trailing))
 }
 
 #[cfg(test)]
@@ -194,6 +212,8 @@ mod tests {
             ("a small rose", "a small rose"),
             ("one hundred, maybe more", "100, maybe more"),
             ("rock and roll", "rock and roll"),
+            ("two and a half grand", "2.5 grand"),
+            ("one and a half inches", "1.5 inches"),
         ];
         for (input, want) in cases {
             assert_eq!(digits_for_words(input), want, "{input}");

@@ -73,6 +73,8 @@ const NO: &[&str] = &[
 ];
 /// Phrases checked on the whole start of the message, before single words.
 const PHRASES: &[(&str, Option<bool>)] = &[
+    ("yes and no", None),
+    ("yes or no", None),
     ("no problem", Some(true)),
     ("no prob", Some(true)),
     ("no worries", Some(true)),
@@ -191,6 +193,7 @@ mod tests {
             ("no thanks", Some(false)),
             ("of course not", Some(false)),
             ("maybe", None),
+            ("yes and no", None),
             ("not sure", None),
             ("no idea", None),
             ("idk", None),
