@@ -12,6 +12,12 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Serve the console web UI and the admin JSON API (CONSOLE_ADDR).
+    Serve,
+    /// The one-command local demo: every role, fake WhatsApp and Stripe, a demo artist.
+    Sandbox(crate::commands::sandbox::Args),
+    /// Drive the real fleet through the ingress with simulated clients and measure it.
+    Loadgen(crate::commands::loadgen::Args),
     /// Apply database migrations (DATABASE_URL).
     Migrate,
     /// Artist configuration.

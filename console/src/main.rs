@@ -11,6 +11,9 @@ async fn main() -> std::process::ExitCode {
         shared::telemetry::init("console");
     }
     let result = match cli.command {
+        Command::Serve => commands::serve::run().await,
+        Command::Sandbox(args) => commands::sandbox::run(args).await,
+        Command::Loadgen(args) => commands::loadgen::run(args).await,
         Command::Migrate => commands::migrate::run().await,
         Command::Artist { command: ArtistCommand::Apply { file } } => commands::artist::apply(&file).await,
         Command::Parse { field, text, options } => commands::parse::run(&field, &text, options),

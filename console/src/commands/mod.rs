@@ -2,5 +2,8 @@
 
 pub mod artist;
 pub mod dlq;
+pub mod loadgen;
 pub mod migrate;
 pub mod parse;
+pub mod sandbox;
+pub mod serve;
