@@ -15,3 +15,4 @@ pub mod jobs;
 pub mod store;
 pub mod clients;
 pub mod fakes;
+pub mod actions;
