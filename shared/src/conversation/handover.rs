@@ -124,9 +124,14 @@ pub fn client_message(ctx: &mut Ctx, input: &Input, at: chrono::DateTime<chrono:
 fn hold(ctx: &mut Ctx) {
     let cooldown = Duration::hours(ctx.artist.timeouts.handover_cooldown_hours);
     let now = ctx.now;
-    let Some(h) = ctx.state.handover.as_mut() else {
-        return;
-    };
+    // Handed over without a record (e.g. by an operator): start one so the holding rule applies.
+    let h = ctx.state.handover.get_or_insert_with(|| Handover {
+        reason: "handed over".to_owned(),
+        resume_to: Status::Qualifying,
+        since: now,
+        holding_sent_at: None,
+        unanswered: false,
+    });
     if h.holding_sent_at.is_some_and(|t| now - t < cooldown) {
         h.unanswered = true;
     } else {

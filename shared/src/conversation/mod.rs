@@ -17,6 +17,8 @@ mod input;
 mod lifecycle;
 mod outcome;
 mod policy;
+#[cfg(test)]
+mod properties;
 mod qualifying;
 pub mod questions;
 pub mod state;
