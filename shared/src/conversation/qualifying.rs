@@ -100,9 +100,18 @@ pub fn handle(
             {
                 answer(ctx, current, l, prefix)
             }
-            _ => {
+            _ if matches!(
+                current,
+                QuestionKey::City | QuestionKey::Country | QuestionKey::TravelCity
+            ) =>
+            {
                 let p = join([prefix, Some(ctx.copy().text("location.pin"))]);
                 ctx.say_text(p.unwrap_or_default());
+                Ok(())
+            }
+            // A pin is no answer to any other question: ask it again.
+            _ => {
+                ctx.ask(current, prefix);
                 Ok(())
             }
         },
