@@ -1,0 +1,1 @@
+//! The load generator behind `inkline loadgen` (see `docs/loadgen.md`).
