@@ -56,7 +56,13 @@ pub async fn apply(
                 leads::record_answer(tx, who.lead_id, key, value, raw.as_deref(), who.source_message_id).await?;
             }
             Effect::Job { topic, payload } => {
-                outbox::insert(tx, Uuid::now_v7(), topic, payload, who.correlation_id).await?;
+                // The pure core cannot know ids; every job names its lead and artist.
+                let mut payload = payload.clone();
+                if let Some(obj) = payload.as_object_mut() {
+                    obj.entry("lead_id").or_insert_with(|| serde_json::json!(who.lead_id));
+                    obj.entry("artist").or_insert_with(|| serde_json::json!(who.artist.config.slug));
+                }
+                outbox::insert(tx, Uuid::now_v7(), topic, &payload, who.correlation_id).await?;
             }
             Effect::ScheduleReminder { kind, at } => reminders::schedule(tx, who.lead_id, kind, *at).await?,
             Effect::CancelReminders { kind } => reminders::cancel(tx, who.lead_id, kind.as_deref()).await?,
