@@ -268,6 +268,9 @@ pub struct ConsoleConfig {
     pub api: ApiConfig,
     pub addr: SocketAddr,
     pub admin_api_key: Option<Secret>,
+    /// Signs console session cookies and derives per-artist login keys (`CONSOLE_SESSION_SECRET`;
+    /// when unset, derived from `ADMIN_API_KEY`).
+    pub session_secret: Option<Secret>,
 }
 
 impl ConsoleConfig {
@@ -282,6 +285,7 @@ impl ConsoleConfig {
             api: ApiConfig::read(&mut env),
             addr: env.parse("CONSOLE_ADDR", SocketAddr::from(([127, 0, 0, 1], 8090)), "host:port"),
             admin_api_key: env.optional_secret("ADMIN_API_KEY"),
+            session_secret: env.optional_secret("CONSOLE_SESSION_SECRET"),
         };
         env.finish().map(|()| cfg)
     }

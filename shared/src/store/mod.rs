@@ -3,6 +3,7 @@
 pub mod artists;
 pub mod db;
 pub mod effects;
+pub mod lead_view;
 pub mod leads;
 pub mod messages;
 pub mod outbox;
