@@ -241,6 +241,8 @@ pub struct WorkerConfig {
     pub metrics_addr: SocketAddr,
     /// Relay polling fallback when no NOTIFY arrives (`OUTBOX_POLL_MS`).
     pub outbox_poll: Duration,
+    /// How often the reminders role looks for due reminders (`REMINDERS_POLL_MS`).
+    pub reminders_poll: Duration,
 }
 
 impl WorkerConfig {
@@ -255,6 +257,7 @@ impl WorkerConfig {
             api: ApiConfig::read(&mut env),
             metrics_addr: env.parse("WORKER_METRICS_ADDR", SocketAddr::from(([127, 0, 0, 1], 9100)), "host:port"),
             outbox_poll: env.millis("OUTBOX_POLL_MS", 1_000),
+            reminders_poll: env.millis("REMINDERS_POLL_MS", 5_000),
         };
         env.finish().map(|()| cfg)
     }

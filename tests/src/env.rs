@@ -82,6 +82,7 @@ impl TestEnv {
             ("RETRY_BASE_DELAY_MS", "100".into()),
             ("MAX_ATTEMPTS", "4".into()),
             ("OUTBOX_POLL_MS", "200".into()),
+            ("REMINDERS_POLL_MS", "200".into()),
             ("HTTP_TIMEOUT_MS", "2000".into()),
             ("PUBLISH_TIMEOUT_MS", "2000".into()),
             ("DATABASE_MAX_CONNECTIONS", "8".into()),

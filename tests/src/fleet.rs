@@ -102,3 +102,13 @@ impl TestEnv {
         cmd.stdout(Stdio::null()).stderr(Stdio::inherit()).spawn().expect("spawn inkline-worker")
     }
 }
+
+/// A child process killed (and reaped) when the test ends, pass or fail.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

@@ -7,5 +7,5 @@ pub mod fleet;
 pub mod wait;
 
 pub use env::TestEnv;
-pub use fleet::Running;
+pub use fleet::{KillOnDrop, Running};
 pub use wait::eventually;

@@ -55,6 +55,14 @@ impl Handler for ConversationHandler {
         }
         Outcome::Ack
     }
+
+    /// One client's messages are handled in arrival order: the first message's (number, sender).
+    fn ordering_key(&self, msg: &Received) -> Option<String> {
+        whatsapp::decode(&msg.payload, chrono::Utc::now()).ok()?.into_iter().find_map(|item| match item {
+            Item::Message { phone_number_id, wa_id, .. } => Some(format!("{phone_number_id}:{wa_id}")),
+            Item::Status(_) => None,
+        })
+    }
 }
 
 /// Handles one inbound message; a duplicate (already processed wamid) changes nothing.

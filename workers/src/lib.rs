@@ -3,6 +3,7 @@
 pub mod conversation;
 pub mod health;
 pub mod relay;
+pub mod reminders;
 pub mod sender;
 
 use shared::bus::Bus;
@@ -109,7 +110,10 @@ pub async fn run_roles(fleet: Fleet, roles: &[Role], shutdown: Shutdown) {
             Role::Sender => {
                 tasks.spawn(sender::run(fleet, shutdown));
             }
-            Role::Payments | Role::Reminders | Role::Sheets | Role::Calendar => {
+            Role::Reminders => {
+                tasks.spawn(reminders::run(fleet, shutdown));
+            }
+            Role::Payments | Role::Sheets | Role::Calendar => {
                 tasks.spawn(async move {
                     tracing::warn!(role = role.as_str(), "role not implemented in this build; idling");
                     shutdown.wait().await;

@@ -45,7 +45,16 @@ pub enum Outcome {
 #[async_trait::async_trait]
 pub trait Handler: Send + Sync + 'static {
     async fn handle(&self, msg: &Received) -> Outcome;
+
+    /// Deliveries with the same key are handled one after the other, in delivery order (e.g. one
+    /// client's burst of messages); others run concurrently up to the prefetch.
+    fn ordering_key(&self, _msg: &Received) -> Option<String> {
+        None
+    }
 }
+
+/// Per-key chains: each entry is the completion signal of the latest delivery with that key.
+type Chains = Arc<std::sync::Mutex<std::collections::HashMap<String, (u64, tokio::sync::oneshot::Receiver<()>)>>>;
 
 /// The delay before retry number `attempt` (1-based): base × 2^(attempt-1), capped at 5 minutes.
 pub fn retry_delay(base: Duration, attempt: u32) -> Duration {
@@ -96,6 +105,8 @@ async fn consume_once(
         .await?;
     tracing::info!(queue, prefetch, "consuming");
     let slots = Arc::new(Semaphore::new(usize::from(prefetch)));
+    let chains: Chains = Arc::default();
+    let mut seq: u64 = 0;
     let mut inflight = JoinSet::new();
     let result = loop {
         tokio::select! {
@@ -106,8 +117,26 @@ async fn consume_once(
                         Err(_) => break Ok(()),
                     };
                     let (bus, handler) = (bus.clone(), handler.clone());
+                    let msg = received(queue, &delivery);
+                    seq += 1;
+                    let me = seq;
+                    let key = handler.ordering_key(&msg);
+                    let (done, done_rx) = tokio::sync::oneshot::channel::<()>();
+                    let before = key.as_ref().and_then(|k| chains.lock().ok()?.insert(k.clone(), (me, done_rx)));
+                    let chains = chains.clone();
                     inflight.spawn(async move {
-                        process(&bus, queue, handler.as_ref(), delivery).await;
+                        if let Some((_, previous)) = before {
+                            // Resolves when the previous delivery with this key is settled.
+                            let _ = previous.await;
+                        }
+                        process(&bus, handler.as_ref(), msg, delivery).await;
+                        if let Some(k) = key
+                            && let Ok(mut map) = chains.lock()
+                            && map.get(&k).map(|e| e.0) == Some(me)
+                        {
+                            map.remove(&k);
+                        }
+                        drop(done);
                         drop(permit);
                     });
                 }
@@ -146,14 +175,14 @@ fn received(queue: &str, d: &Delivery) -> Received {
     }
 }
 
-async fn process(bus: &Bus, queue: &'static str, handler: &dyn Handler, delivery: Delivery) {
+async fn process(bus: &Bus, handler: &dyn Handler, msg: Received, delivery: Delivery) {
     let m = metrics();
+    let queue = msg.queue.as_str();
     m.consumed.with_label_values(&[queue]).inc();
     if delivery.redelivered {
         m.redelivered.with_label_values(&[queue]).inc();
     }
-    let msg = received(queue, &delivery);
-    let span = tracing::info_span!("handle", queue, correlation_id = %msg.correlation_id, message_id = msg.message_id.as_deref().unwrap_or(""));
+    let span = tracing::info_span!("handle", queue = %queue, correlation_id = %msg.correlation_id, message_id = msg.message_id.as_deref().unwrap_or(""));
     let started = Instant::now();
     let outcome = tracing::Instrument::instrument(handler.handle(&msg), span.clone()).await;
     m.processing_seconds.with_label_values(&[queue]).observe(started.elapsed().as_secs_f64());

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Checks for a Rust toolchain new enough for this workspace (edition 2024: Rust 1.85+).
+set -euo pipefail
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "[inkline] Rust is not installed. Install it with rustup (https://rustup.rs), then rerun." >&2
+  exit 1
+fi
+version=$(rustc --version | awk '{print $2}')
+major=${version%%.*}; rest=${version#*.}; minor=${rest%%.*}
+if [ "$major" -lt 1 ] || { [ "$major" -eq 1 ] && [ "$minor" -lt 85 ]; }; then
+  echo "[inkline] Rust $version is too old: this workspace needs 1.85 or newer (rustup update)." >&2
+  exit 1
+fi

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs every test: makes sure the services run, builds the binaries the process-level tests
+# spawn, then runs the whole suite with cargo-nextest (cargo test when nextest is missing).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+./deploy/local/ensure-services.sh
+./deploy/local/check-rust.sh
+
+cargo build --workspace --bins
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast "$@"
+else
+  echo "[inkline] cargo-nextest not found (cargo install cargo-nextest --locked); using cargo test" >&2
+  cargo test --workspace --no-fail-fast "$@"
+fi
