@@ -23,6 +23,8 @@ async fn a_new_client_gets_exactly_one_first_question_and_the_lead_is_qualifying
 
     let resp = env.post_whatsapp(&ingress, &text(&env, "447700900123", "wamid.E2E1", "Hi, I want a tattoo")).await;
     assert_eq!(resp.status(), 200);
+    let accepted: serde_json::Value = resp.json().await.unwrap();
+    let correlation_id = accepted["correlation_id"].as_str().unwrap().to_owned();
 
     let sent = env.graph.wait_for_sent(1, Duration::from_secs(15)).await.unwrap();
     assert_eq!(sent[0].to, "447700900123");
@@ -34,6 +36,10 @@ async fn a_new_client_gets_exactly_one_first_question_and_the_lead_is_qualifying
     assert_eq!(wamid.as_deref(), Some(sent[0].wamid.as_str()), "the wamid is stored on the message row");
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(env.graph.sent().len(), 1, "exactly one reply");
+    // The ingress's correlation id followed the message through every hop.
+    let carried: Vec<String> = sqlx::query_scalar("SELECT headers->>'correlation_id' FROM outbox").fetch_all(&env.pool).await.unwrap();
+    assert!(!carried.is_empty());
+    assert!(carried.iter().all(|c| *c == correlation_id), "{carried:?} vs {correlation_id}");
 }
 
 #[tokio::test]
