@@ -16,3 +16,4 @@ pub mod store;
 pub mod clients;
 pub mod fakes;
 pub mod actions;
+pub mod payments;

@@ -5,8 +5,8 @@
 use super::context::Ctx;
 use super::input::Input;
 use super::policy::{self, Outcome};
-use super::types::{Decision, Event, Inbound, LeadState};
-use super::{handover, lifecycle, outcome, qualifying, tour, waiting};
+use super::types::{ArtistAction, Decision, Event, Inbound, LeadState};
+use super::{approval, deposit, handover, lifecycle, outcome, qualifying, tour, waiting};
 use crate::domain::{ArtistConfig, IllegalTransition, Status};
 use chrono::{DateTime, Utc};
 
@@ -24,9 +24,23 @@ pub fn step(
     match event {
         Event::Inbound(msg) => inbound(&mut ctx, msg)?,
         Event::Tick => lifecycle::tick(&mut ctx)?,
-        Event::Artist(action) => handover::artist_action(&mut ctx, *action)?,
+        Event::Artist(action) => artist_action(&mut ctx, action)?,
+        Event::Payment(payment) => deposit::payment(&mut ctx, payment)?,
     }
     Ok(ctx.finish())
+}
+
+/// An artist action, by concern. Not applicable in the lead's status → the transition error.
+fn artist_action(ctx: &mut Ctx, action: &ArtistAction) -> Result<(), IllegalTransition> {
+    match action {
+        ArtistAction::TakeOver => handover::take_over(ctx),
+        ArtistAction::Resume => handover::resume(ctx),
+        ArtistAction::Approve { deposit_minor } => approval::approve(ctx, *deposit_minor),
+        ArtistAction::Reject { reason } => approval::reject(ctx, reason.as_deref()),
+        ArtistAction::AskMore { note } => approval::ask_more(ctx, note.as_deref()),
+        ArtistAction::SendDepositAgain => deposit::send_again(ctx),
+        ArtistAction::MarkPaidOffline { method } => deposit::paid_offline(ctx, *method),
+    }
 }
 
 fn inbound(ctx: &mut Ctx, msg: &Inbound) -> Result<(), IllegalTransition> {
@@ -59,11 +73,10 @@ fn inbound(ctx: &mut Ctx, msg: &Inbound) -> Result<(), IllegalTransition> {
         // The opt-out policy already kept this silent (or opted the client back in).
         Status::Optout => Ok(()),
         Status::Abandoned | Status::Stale => lifecycle::re_engage(ctx, &input, "re_engaged"),
+        Status::AwaitingDeposit | Status::DepositExpired => deposit::client_message(ctx, &input),
         Status::PendingApproval
         | Status::Waitlisted
-        | Status::AwaitingDeposit
         | Status::DepositPaid
-        | Status::DepositExpired
         | Status::BookingPending
         | Status::Booked
         | Status::CollectingTimeWindows

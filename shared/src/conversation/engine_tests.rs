@@ -1,9 +1,12 @@
 //! The engine's table-driven tests: every status × every kind of event.
 
 use super::*;
+use crate::conversation::deposit::{Deposit, DepositStatus, PaymentMethod};
 use crate::conversation::state::{Handover, TourOffer};
-use crate::conversation::types::{ArtistAction, Content, Effect, Inbound, Recipient};
-use crate::domain::Money;
+use crate::conversation::types::{
+    ArtistAction, Content, Effect, ExpiryReason, Inbound, PaymentEvent, Recipient,
+};
+use crate::domain::{Currency, Money};
 use crate::parse::{Dimensions, Location};
 use chrono::Duration;
 
@@ -73,7 +76,70 @@ fn fixture(status: Status, rich: bool) -> LeadState {
         }
         _ => {}
     }
+    let deposit_status = match status {
+        Status::AwaitingDeposit => Some(DepositStatus::Pending),
+        Status::DepositExpired => Some(DepositStatus::Expired),
+        Status::DepositPaid
+        | Status::BookingPending
+        | Status::CollectingTimeWindows
+        | Status::Booked
+        | Status::Cancelled => Some(DepositStatus::Paid),
+        Status::Refunded => Some(DepositStatus::Refunded),
+        _ => None,
+    };
+    s.deposit = deposit_status.map(|st| Deposit {
+        attempt: 1,
+        amount: Money::new(15_000, Currency::GBP),
+        status: st,
+        requested_at: t0(),
+        session_id: Some("cs_test_1".into()),
+        url: Some("https://pay.test/cs_test_1".into()),
+        expires_at: Some(t0() + Duration::hours(23)),
+        method: (st == DepositStatus::Paid).then_some(PaymentMethod::Stripe),
+        paid_at: None,
+        client_requests: 0,
+    });
     s
+}
+
+/// Whether an artist action applies to a lead (else the engine refuses it: the console's 409).
+fn action_applies(action: &ArtistAction, before: &LeadState) -> bool {
+    let status = before.status;
+    let paid = before
+        .deposit
+        .as_ref()
+        .is_some_and(|d| d.status == DepositStatus::Paid);
+    match action {
+        ArtistAction::TakeOver => status.can_move_to(Status::NeedsArtistReply),
+        ArtistAction::Resume => status == Status::NeedsArtistReply,
+        ArtistAction::Approve { .. } => {
+            !paid
+                && (matches!(status, Status::PendingApproval | Status::NeedsArtistReply)
+                    || (status == Status::AwaitingDeposit && before.deposit.is_some()))
+        }
+        ArtistAction::Reject { .. } => matches!(
+            status,
+            Status::PendingApproval | Status::NeedsArtistReply | Status::NeedsFollowUp
+        ),
+        ArtistAction::AskMore { .. } => status == Status::PendingApproval,
+        ArtistAction::SendDepositAgain => {
+            !paid
+                && matches!(
+                    status,
+                    Status::AwaitingDeposit | Status::DepositExpired | Status::NeedsArtistReply
+                )
+        }
+        ArtistAction::MarkPaidOffline { .. } => {
+            !paid
+                && matches!(
+                    status,
+                    Status::PendingApproval
+                        | Status::AwaitingDeposit
+                        | Status::DepositExpired
+                        | Status::NeedsArtistReply
+                )
+        }
+    }
 }
 
 fn inbound(content: Content, at: DateTime<Utc>) -> Event {
@@ -212,9 +278,101 @@ fn every_event_kind(at: DateTime<Utc>) -> Vec<(&'static str, Event)> {
                 at,
             ),
         ),
+        ("new_link", inbound(text("can you send a new link?"), at)),
         ("tick", Event::Tick),
         ("artist_resume", Event::Artist(ArtistAction::Resume)),
         ("artist_takeover", Event::Artist(ArtistAction::TakeOver)),
+        (
+            "artist_approve",
+            Event::Artist(ArtistAction::Approve {
+                deposit_minor: None,
+            }),
+        ),
+        (
+            "artist_approve_amount",
+            Event::Artist(ArtistAction::Approve {
+                deposit_minor: Some(20_000),
+            }),
+        ),
+        (
+            "artist_reject",
+            Event::Artist(ArtistAction::Reject {
+                reason: Some("not my style".into()),
+            }),
+        ),
+        (
+            "artist_ask_more",
+            Event::Artist(ArtistAction::AskMore { note: None }),
+        ),
+        (
+            "artist_send_deposit",
+            Event::Artist(ArtistAction::SendDepositAgain),
+        ),
+        (
+            "artist_paid_cash",
+            Event::Artist(ArtistAction::MarkPaidOffline {
+                method: PaymentMethod::Cash,
+            }),
+        ),
+        (
+            "checkout_created",
+            Event::Payment(PaymentEvent::CheckoutCreated {
+                attempt: 1,
+                session_id: "cs_test_1".into(),
+                url: "https://pay.test/cs_test_1".into(),
+                amount: Money::new(15_000, Currency::GBP),
+                expires_at: at + Duration::hours(23),
+            }),
+        ),
+        (
+            "checkout_failed",
+            Event::Payment(PaymentEvent::CheckoutFailed {
+                attempt: 1,
+                reason: "card_declined".into(),
+            }),
+        ),
+        (
+            "paid",
+            Event::Payment(PaymentEvent::Paid {
+                attempt: 1,
+                amount: Money::new(15_000, Currency::GBP),
+            }),
+        ),
+        (
+            "paid_other_attempt",
+            Event::Payment(PaymentEvent::Paid {
+                attempt: 7,
+                amount: Money::new(15_000, Currency::GBP),
+            }),
+        ),
+        (
+            "link_expired",
+            Event::Payment(PaymentEvent::Expired {
+                attempt: 1,
+                reason: ExpiryReason::LinkExpired,
+            }),
+        ),
+        (
+            "payment_failed",
+            Event::Payment(PaymentEvent::Expired {
+                attempt: 1,
+                reason: ExpiryReason::PaymentFailed,
+            }),
+        ),
+        (
+            "refunded",
+            Event::Payment(PaymentEvent::Refunded {
+                amount_refunded: Money::new(15_000, Currency::GBP),
+                full: true,
+            }),
+        ),
+        (
+            "refunded_partly",
+            Event::Payment(PaymentEvent::Refunded {
+                amount_refunded: Money::new(5_000, Currency::GBP),
+                full: false,
+            }),
+        ),
     ]
 }
 
@@ -231,13 +389,17 @@ fn every_status_handles_every_event_kind() {
                     let case = format!("{status} rich={rich} +{offset} {label}");
                     let result = step(&before, &event, &artist, now);
                     let d = match (result, &event) {
-                        (Ok(d), _) => d,
-                        (Err(e), Event::Artist(ArtistAction::Resume)) => {
-                            assert_ne!(status, Status::NeedsArtistReply, "{case}: {e}");
-                            continue;
+                        (Ok(d), Event::Artist(action)) => {
+                            assert!(
+                                action_applies(action, &before) || d.effects.is_empty(),
+                                "{case}: applied"
+                            );
+                            d
                         }
-                        (Err(e), Event::Artist(ArtistAction::TakeOver)) => {
-                            assert!(!status.can_move_to(Status::NeedsArtistReply), "{case}: {e}");
+                        (Ok(d), _) => d,
+                        (Err(e), Event::Artist(action)) => {
+                            assert!(!action_applies(action, &before), "{case}: {e}");
+                            assert_eq!(e.from, status, "{case}");
                             continue;
                         }
                         (Err(e), _) => panic!("{case}: {e}"),
@@ -263,10 +425,31 @@ fn every_status_handles_every_event_kind() {
                     if status.is_terminal_for_bot()
                         && !matches!(
                             label,
-                            "opt_out" | "human" | "help" | "refund" | "delete" | "artist_takeover"
+                            "opt_out"
+                                | "human"
+                                | "help"
+                                | "refund"
+                                | "delete"
+                                | "artist_takeover"
+                                | "refunded"
                         )
                     {
                         assert_eq!(d.state.status, status, "{case}: a terminal status moved");
+                    }
+                    if status == Status::NeedsArtistReply
+                        && matches!(label, "paid" | "link_expired" | "checkout_created")
+                    {
+                        assert_eq!(
+                            d.client_messages().count(),
+                            0,
+                            "{case}: spoke during a handover"
+                        );
+                    }
+                    if rich
+                        && matches!(label, "paid" | "paid_other_attempt")
+                        && status == Status::AwaitingDeposit
+                    {
+                        assert_eq!(d.state.status, Status::BookingPending, "{case}");
                     }
                     checked += 1;
                 }

@@ -5,7 +5,6 @@ use super::context::Ctx;
 use super::input::Input;
 use super::state::{Handover, Reference};
 use super::summary::{artist_brief, client_label};
-use super::types::ArtistAction;
 use super::{qualifying, tour};
 use crate::domain::{IllegalTransition, Status};
 use chrono::Duration;
@@ -182,21 +181,17 @@ pub fn holding_due(
     })
 }
 
-/// The artist takes over or hands back. Not applicable in the current status → the transition
-/// error the console answers 409 with.
-pub fn artist_action(ctx: &mut Ctx, action: ArtistAction) -> Result<(), IllegalTransition> {
-    match action {
-        ArtistAction::TakeOver => {
-            if ctx.status() == Status::NeedsArtistReply {
-                return Ok(());
-            }
-            hand_over(ctx, Reason::TakenOver, "the artist took over the chat")
-        }
-        ArtistAction::Resume => resume(ctx),
+/// The artist takes the chat over (already theirs: nothing to do).
+pub fn take_over(ctx: &mut Ctx) -> Result<(), IllegalTransition> {
+    if ctx.status() == Status::NeedsArtistReply {
+        return Ok(());
     }
+    hand_over(ctx, Reason::TakenOver, "the artist took over the chat")
 }
 
-fn resume(ctx: &mut Ctx) -> Result<(), IllegalTransition> {
+/// The artist hands the chat back. Outside a handover it is the transition error the console
+/// answers 409 with.
+pub fn resume(ctx: &mut Ctx) -> Result<(), IllegalTransition> {
     let from = ctx.status();
     let to = match (&ctx.state.handover, from) {
         (Some(h), Status::NeedsArtistReply) => h.resume_to,

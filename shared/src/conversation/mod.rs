@@ -4,11 +4,15 @@
 //! `qualifying` runs the questions (`questions` + `catalog.toml` + `copy`), reading answers
 //! through `answer`/`extract` and the parsers; `outcome`, `estimate` and `tour` decide where a
 //! finished consultation goes; `handover`, `lifecycle` and `waiting` cover the artist owning the
-//! chat, time passing, and statuses where the client waits. `state` is what is persisted.
+//! chat, time passing, and statuses where the client waits; `approval` (approve, decline, ask for
+//! more) and `deposit` (links, payments, expiry, refunds) cover the artist's decision and the
+//! money. `state` is what is persisted.
 
 mod answer;
+mod approval;
 mod context;
 pub mod copy;
+pub mod deposit;
 pub mod engine;
 pub mod estimate;
 mod extract;
@@ -31,6 +35,8 @@ pub use engine::step;
 pub use estimate::{Estimate, SizeCategory};
 pub use questions::QuestionKey;
 pub use state::{Answers, Handover, Reference, TourOffer};
+pub use deposit::{Deposit, DepositStatus, PaymentMethod};
 pub use types::{
-    ArtistAction, Content, Decision, Effect, Event, Inbound, LeadState, Recipient, Severity,
+    ActionLink, ArtistAction, Content, Decision, Effect, Event, ExpiryReason, Inbound, LeadState,
+    PaymentEvent, Recipient, Severity,
 };

@@ -60,6 +60,7 @@ pub fn pending_approval(
         ),
     };
     ctx.notify_artist(note);
+    super::approval::offer_links(ctx);
     Ok(())
 }
 

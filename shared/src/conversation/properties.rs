@@ -2,9 +2,10 @@
 //! human requests, images, ticks, artist actions) never panic, never make a client event or a
 //! tick fail, and never send the client anything between an opt-out and an opt-in.
 
+use super::deposit::{DepositStatus, PaymentMethod};
 use super::step;
-use super::types::{ArtistAction, Content, Event, Inbound, LeadState};
-use crate::domain::{ArtistConfig, Status};
+use super::types::{ArtistAction, Content, Event, ExpiryReason, Inbound, LeadState, PaymentEvent};
+use crate::domain::{ArtistConfig, Currency, Money, Status};
 use chrono::{DateTime, Duration, Utc};
 use proptest::prelude::*;
 
@@ -43,6 +44,8 @@ const TEXTS: &[&str] = &[
     "a stop sign",
     "https://instagram.com/p/x",
     "I'd like to book a tattoo",
+    "new link",
+    "send it again",
 ];
 
 #[derive(Debug, Clone)]
@@ -54,6 +57,11 @@ enum Step {
     Tick(u32),
     Resume,
     TakeOver,
+    /// Approve, reject, ask more, send the deposit again, paid in cash.
+    Decide(usize),
+    /// Created, failed, paid, expired, payment failed, refunded (for the current attempt, or a
+    /// stale one when the flag is set).
+    Pay(usize, bool),
 }
 
 fn any_step() -> impl Strategy<Value = Step> {
@@ -65,10 +73,62 @@ fn any_step() -> impl Strategy<Value = Step> {
         2 => (1..400u32).prop_map(Step::Tick),
         1 => Just(Step::Resume),
         1 => Just(Step::TakeOver),
+        2 => (0..5usize).prop_map(Step::Decide),
+        3 => ((0..6usize), any::<bool>()).prop_map(|(k, stale)| Step::Pay(k, stale)),
     ]
 }
 
-fn event(s: &Step, at: DateTime<Utc>, n: usize) -> Event {
+fn decide(k: usize) -> ArtistAction {
+    match k {
+        0 => ArtistAction::Approve {
+            deposit_minor: None,
+        },
+        1 => ArtistAction::Reject { reason: None },
+        2 => ArtistAction::AskMore { note: None },
+        3 => ArtistAction::SendDepositAgain,
+        _ => ArtistAction::MarkPaidOffline {
+            method: PaymentMethod::Cash,
+        },
+    }
+}
+
+fn pay(k: usize, stale: bool, state: &LeadState, at: DateTime<Utc>) -> PaymentEvent {
+    let current = state.deposit.as_ref().map_or(1, |d| d.attempt);
+    let attempt = if stale {
+        current.saturating_sub(1)
+    } else {
+        current
+    };
+    let amount = Money::new(15_000, Currency::GBP);
+    match k {
+        0 => PaymentEvent::CheckoutCreated {
+            attempt,
+            session_id: format!("cs_{attempt}"),
+            url: format!("https://pay.test/cs_{attempt}"),
+            amount,
+            expires_at: at + Duration::hours(23),
+        },
+        1 => PaymentEvent::CheckoutFailed {
+            attempt,
+            reason: "api_error".into(),
+        },
+        2 => PaymentEvent::Paid { attempt, amount },
+        3 => PaymentEvent::Expired {
+            attempt,
+            reason: ExpiryReason::LinkExpired,
+        },
+        4 => PaymentEvent::Expired {
+            attempt,
+            reason: ExpiryReason::PaymentFailed,
+        },
+        _ => PaymentEvent::Refunded {
+            amount_refunded: amount,
+            full: !stale,
+        },
+    }
+}
+
+fn event(s: &Step, at: DateTime<Utc>, n: usize, state: &LeadState) -> Event {
     let content = match s {
         Step::Text(i) => Content::Text {
             body: TEXTS[*i].to_owned(),
@@ -100,6 +160,8 @@ fn event(s: &Step, at: DateTime<Utc>, n: usize) -> Event {
         Step::Tick(_) => return Event::Tick,
         Step::Resume => return Event::Artist(ArtistAction::Resume),
         Step::TakeOver => return Event::Artist(ArtistAction::TakeOver),
+        Step::Decide(k) => return Event::Artist(decide(*k)),
+        Step::Pay(k, stale) => return Event::Payment(pay(*k, *stale, state, at)),
     };
     Event::Inbound(Inbound {
         id: format!("w{n}"),
@@ -127,7 +189,7 @@ proptest! {
                 Step::Tick(h) => Duration::hours(i64::from(*h)),
                 _ => Duration::seconds(20),
             };
-            let e = event(s, now, n);
+            let e = event(s, now, n, &state);
             let before = state.status;
             match step(&state, &e, &artist, now) {
                 Ok(d) => {
@@ -138,6 +200,14 @@ proptest! {
                         at = t.to;
                     }
                     prop_assert_eq!(at, d.state.status);
+                    // A paid deposit is never forgotten, and money never moves a lead backwards.
+                    let was_paid = state.deposit.as_ref().is_some_and(|d| d.status == DepositStatus::Paid);
+                    if was_paid && !matches!(e, Event::Payment(PaymentEvent::Refunded { full: true, .. })) {
+                        prop_assert!(d.state.deposit.as_ref().is_some_and(|d| d.status == DepositStatus::Paid), "paid deposit lost on {:?}", e);
+                    }
+                    if matches!(e, Event::Payment(_)) {
+                        prop_assert!(!d.transitions.iter().any(|t| t.to == Status::New || t.to == Status::Qualifying), "{:?}", e);
+                    }
                     if before == Status::Optout && !is_opt_in(&e) {
                         prop_assert_eq!(d.client_messages().count(), 0, "spoke after OPTOUT: {:?}", e);
                         prop_assert_eq!(d.state.status, Status::Optout);

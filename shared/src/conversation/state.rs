@@ -1,6 +1,7 @@
 //! Everything the engine remembers about one lead, typed. Persisted as `leads.state` (JSON); every
 //! field added after the first release carries `#[serde(default)]` so old rows still load.
 
+use super::deposit::Deposit;
 use super::estimate::Estimate;
 use super::questions::QuestionKey;
 use crate::domain::{Money, Status};
@@ -51,6 +52,9 @@ pub struct LeadState {
     /// When a reference image was last acknowledged (a burst of images gets one thank-you).
     #[serde(default)]
     pub last_image_ack_at: Option<DateTime<Utc>>,
+    /// The latest deposit asked for (approval and payments; see `deposit.rs`).
+    #[serde(default)]
+    pub deposit: Option<Deposit>,
 }
 
 impl LeadState {
@@ -71,6 +75,7 @@ impl LeadState {
             tour_offer: None,
             last_info: None,
             last_image_ack_at: None,
+            deposit: None,
         }
     }
 

@@ -31,7 +31,7 @@ pub async fn apply(
     for t in &decision.transitions {
         crate::metrics::metrics().transitions.with_label_values(&[t.from.as_str(), t.to.as_str()]).inc();
     }
-    for effect in &decision.effects {
+    for (i, effect) in decision.effects.iter().enumerate() {
         match effect {
             Effect::Send { to, body } => {
                 let wa_id = match to {
@@ -50,7 +50,14 @@ pub async fn apply(
                     .await?;
                     continue;
                 };
-                enqueue_send(tx, who.artist.id, Some(who.lead_id), *to, &wa_id, body.clone(), who.correlation_id).await?;
+                // Action links for this message follow it; minted here because the core is pure.
+                let body = match decision.effects.get(i + 1) {
+                    Some(Effect::ActionLinks { links }) => {
+                        crate::actions::links::append(tx, who, decision.state.status, body, links).await?
+                    }
+                    _ => body.clone(),
+                };
+                enqueue_send(tx, who.artist.id, Some(who.lead_id), *to, &wa_id, body, who.correlation_id).await?;
             }
             Effect::RecordAnswer { key, value, raw } => {
                 leads::record_answer(tx, who.lead_id, key, value, raw.as_deref(), who.source_message_id).await?;
@@ -69,6 +76,8 @@ pub async fn apply(
             Effect::SystemEvent { kind, severity, detail } => {
                 system_events::record(&mut *tx, Some(who.artist.id), Some(who.lead_id), kind, *severity, detail.clone()).await?;
             }
+            // Appended to the message before it (see `Effect::Send` above).
+            Effect::ActionLinks { .. } => {}
         }
     }
     Ok(())

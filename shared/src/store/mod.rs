@@ -1,7 +1,9 @@
 //! PostgreSQL access: one file per aggregate, SQL beside the function that runs it.
 
+pub mod action_tokens;
 pub mod artists;
 pub mod db;
+pub mod deposits;
 pub mod effects;
 pub mod lead_view;
 pub mod leads;

@@ -1,4 +1,5 @@
 //! Inbound webhooks: signature verification and payload decoding.
 
 pub mod signature;
+pub mod stripe;
 pub mod whatsapp;

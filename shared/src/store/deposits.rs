@@ -1,0 +1,280 @@
+//! Deposits: one row per attempt (a Stripe Checkout Session or a payment recorded by hand), found
+//! by lead + attempt (the checkout job), by session id (Stripe's checkout events), by payment
+//! intent (`charge.refunded`) or by expiry (the sweep).
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgExecutor, Row};
+use uuid::Uuid;
+
+/// A deposit row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DepositRow {
+    pub id: Uuid,
+    pub lead_id: Uuid,
+    pub attempt: i32,
+    pub amount_minor: i64,
+    /// Upper-case ISO 4217.
+    pub currency: String,
+    /// `stripe`, `cash` or `bank`.
+    pub method: String,
+    /// `pending`, `processing`, `paid`, `expired`, `failed`, `cancelled` or `refunded`.
+    pub status: String,
+    pub checkout_session_id: Option<String>,
+    pub url: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub payment_intent: Option<String>,
+    pub amount_refunded: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+const COLS: &str = "id, lead_id, attempt, amount_minor, currency, method, status, checkout_session_id, url, \
+    expires_at, paid_at, payment_intent, amount_refunded, created_at";
+
+fn from_row(r: &sqlx::postgres::PgRow) -> Result<DepositRow, sqlx::Error> {
+    Ok(DepositRow {
+        id: r.try_get("id")?,
+        lead_id: r.try_get("lead_id")?,
+        attempt: r.try_get("attempt")?,
+        amount_minor: r.try_get("amount_minor")?,
+        currency: r.try_get("currency")?,
+        method: r.try_get("method")?,
+        status: r.try_get("status")?,
+        checkout_session_id: r.try_get("checkout_session_id")?,
+        url: r.try_get("url")?,
+        expires_at: r.try_get("expires_at")?,
+        paid_at: r.try_get("paid_at")?,
+        payment_intent: r.try_get("payment_intent")?,
+        amount_refunded: r.try_get("amount_refunded")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+/// A new Checkout Session for (lead, attempt). Stored once: false when that attempt already has
+/// its row (a duplicate job or a retry after a crash).
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_checkout(
+    tx: &mut PgConnection,
+    lead_id: Uuid,
+    attempt: u32,
+    amount_minor: i64,
+    currency: &str,
+    session_id: &str,
+    url: &str,
+    expires_at: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO deposits (id, lead_id, attempt, amount_minor, currency, method, status, checkout_session_id, url, expires_at)
+         VALUES ($1, $2, $3, $4, $5, 'stripe', 'pending', $6, $7, $8)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(Uuid::now_v7())
+    .bind(lead_id)
+    .bind(i32::try_from(attempt).unwrap_or(i32::MAX))
+    .bind(amount_minor)
+    .bind(currency)
+    .bind(session_id)
+    .bind(url)
+    .bind(expires_at)
+    .execute(tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A deposit the artist recorded as paid outside Stripe (`cash` or `bank`).
+pub async fn insert_offline(
+    tx: &mut PgConnection,
+    lead_id: Uuid,
+    attempt: u32,
+    amount_minor: i64,
+    currency: &str,
+    method: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO deposits (id, lead_id, attempt, amount_minor, currency, method, status, paid_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 'paid', now())
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(Uuid::now_v7())
+    .bind(lead_id)
+    .bind(i32::try_from(attempt).unwrap_or(i32::MAX))
+    .bind(amount_minor)
+    .bind(currency)
+    .bind(method)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Whether (lead, attempt) already has its row.
+pub async fn exists(
+    db: impl PgExecutor<'_>,
+    lead_id: Uuid,
+    attempt: u32,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM deposits WHERE lead_id = $1 AND attempt = $2)")
+        .bind(lead_id)
+        .bind(i32::try_from(attempt).unwrap_or(i32::MAX))
+        .fetch_one(db)
+        .await
+}
+
+/// The lead a session belongs to (unlocked; lock the lead, then the row).
+pub async fn lead_of_session(
+    db: impl PgExecutor<'_>,
+    session_id: &str,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar("SELECT lead_id FROM deposits WHERE checkout_session_id = $1")
+        .bind(session_id)
+        .fetch_optional(db)
+        .await
+}
+
+/// The lead a payment intent belongs to (unlocked).
+pub async fn lead_of_payment_intent(
+    db: impl PgExecutor<'_>,
+    payment_intent: &str,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT lead_id FROM deposits WHERE payment_intent = $1 ORDER BY attempt DESC LIMIT 1",
+    )
+    .bind(payment_intent)
+    .fetch_optional(db)
+    .await
+}
+
+/// Locks the row of a session (after its lead).
+pub async fn lock_by_session(
+    tx: &mut PgConnection,
+    session_id: &str,
+) -> Result<Option<DepositRow>, sqlx::Error> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLS} FROM deposits WHERE checkout_session_id = $1 FOR UPDATE"
+    ))
+    .bind(session_id)
+    .fetch_optional(tx)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Locks the row of a payment intent (after its lead).
+pub async fn lock_by_payment_intent(
+    tx: &mut PgConnection,
+    payment_intent: &str,
+) -> Result<Option<DepositRow>, sqlx::Error> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLS} FROM deposits WHERE payment_intent = $1 ORDER BY attempt DESC LIMIT 1 FOR UPDATE"
+    ))
+    .bind(payment_intent)
+    .fetch_optional(tx)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Sets the status of one row.
+pub async fn set_status(tx: &mut PgConnection, id: Uuid, status: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE deposits SET status = $2, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(status)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// Marks a session's deposit paid.
+pub async fn mark_paid(
+    tx: &mut PgConnection,
+    id: Uuid,
+    payment_intent: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE deposits SET status = 'paid', paid_at = COALESCE(paid_at, now()),
+            payment_intent = COALESCE($2, payment_intent), updated_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .bind(payment_intent)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Records how much of a deposit went back (`refunded` once nothing is left).
+pub async fn mark_refunded(
+    tx: &mut PgConnection,
+    id: Uuid,
+    amount_refunded: i64,
+    full: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE deposits SET amount_refunded = GREATEST(amount_refunded, $2),
+            status = CASE WHEN $3 THEN 'refunded' ELSE status END, updated_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .bind(amount_refunded)
+    .bind(full)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Open links whose time passed, oldest first (candidates; each is re-checked under locks).
+pub async fn due_for_expiry(
+    db: impl PgExecutor<'_>,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<(Uuid, Uuid)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id, lead_id FROM deposits WHERE status = 'pending' AND expires_at <= $1 ORDER BY expires_at LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("lead_id")?)))
+        .collect()
+}
+
+/// Locks one due row, skipping it if another sweeper holds it or it is no longer open and due.
+pub async fn lock_due(
+    tx: &mut PgConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<DepositRow>, sqlx::Error> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLS} FROM deposits WHERE id = $1 AND status = 'pending' AND expires_at <= $2 FOR UPDATE SKIP LOCKED"
+    ))
+    .bind(id)
+    .bind(now)
+    .fetch_optional(tx)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Every attempt of a lead, newest first (the console's lead view shows the first).
+pub async fn for_lead(
+    db: impl PgExecutor<'_>,
+    lead_id: Uuid,
+) -> Result<Vec<DepositRow>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLS} FROM deposits WHERE lead_id = $1 ORDER BY attempt DESC"
+    ))
+    .bind(lead_id)
+    .fetch_all(db)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// The newest attempt of a lead.
+pub async fn latest_for_lead(
+    db: impl PgExecutor<'_>,
+    lead_id: Uuid,
+) -> Result<Option<DepositRow>, sqlx::Error> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLS} FROM deposits WHERE lead_id = $1 ORDER BY attempt DESC LIMIT 1"
+    ))
+    .bind(lead_id)
+    .fetch_optional(db)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
