@@ -26,9 +26,15 @@ pub async fn counts(bus: &Bus) -> anyhow::Result<Vec<(String, u32)>> {
     let ch = bus.channel().await?;
     let mut out = Vec::new();
     for q in QUEUES {
-        let (depth, _) = topology::depth(&ch, &topology::dlq(q)).await?;
-        out.push((topology::dlq(q), depth));
+        match topology::depth(&ch, &topology::dlq(q)).await {
+            Ok((depth, _)) => out.push((topology::dlq(q), depth)),
+            Err(e) => {
+                let _ = ch.close(200, ShortString::from("dlq counts")).await;
+                return Err(e.into());
+            }
+        }
     }
+    let _ = ch.close(200, ShortString::from("dlq counts")).await;
     Ok(out)
 }
 
@@ -45,13 +51,33 @@ pub async fn list() -> anyhow::Result<()> {
 /// published with a confirm before it is removed from the DLQ.
 pub async fn replay(bus: &Bus, queue: &str, limit: Option<u32>) -> anyhow::Result<u32> {
     if !QUEUES.contains(&queue) {
-        anyhow::bail!("unknown queue {queue:?} (expected one of {})", QUEUES.join(", "));
+        anyhow::bail!(
+            "unknown queue {queue:?} (expected one of {})",
+            QUEUES.join(", ")
+        );
     }
     let ch = bus.channel().await?;
+    let result = replay_on(bus, &ch, queue, limit).await;
+    // Channels are per call: give this one back to the connection.
+    let _ = ch.close(200, ShortString::from("replay done")).await;
+    result
+}
+
+async fn replay_on(
+    bus: &Bus,
+    ch: &lapin::Channel,
+    queue: &str,
+    limit: Option<u32>,
+) -> anyhow::Result<u32> {
     let dlq = topology::dlq(queue);
     let mut moved = 0u32;
     while limit.is_none_or(|l| moved < l) {
-        let Some(msg) = ch.basic_get(ShortString::from(dlq.as_str()), BasicGetOptions::default()).await? else { break };
+        let Some(msg) = ch
+            .basic_get(ShortString::from(dlq.as_str()), BasicGetOptions::default())
+            .await?
+        else {
+            break;
+        };
         let mut headers = message::headers_of(&msg.delivery.properties);
         headers.insert(H_ATTEMPTS.to_owned(), "0".into());
         let out = Outgoing {
@@ -73,7 +99,13 @@ pub async fn replay(bus: &Bus, queue: &str, limit: Option<u32>) -> anyhow::Resul
                 moved += 1;
             }
             Err(e) => {
-                let _ = msg.delivery.nack(BasicNackOptions { requeue: true, multiple: false }).await;
+                let _ = msg
+                    .delivery
+                    .nack(BasicNackOptions {
+                        requeue: true,
+                        multiple: false,
+                    })
+                    .await;
                 anyhow::bail!("replay stopped after {moved}: {e}");
             }
         }
@@ -84,7 +116,10 @@ pub async fn replay(bus: &Bus, queue: &str, limit: Option<u32>) -> anyhow::Resul
 pub async fn replay_cmd(queue: &str, limit: Option<u32>) -> anyhow::Result<()> {
     let (bus, shutdown) = bus().await?;
     let moved = replay(&bus, queue, limit).await?;
-    println!("replayed {moved} message(s) from {} to {queue}", topology::dlq(queue));
+    println!(
+        "replayed {moved} message(s) from {} to {queue}",
+        topology::dlq(queue)
+    );
     shutdown.trigger();
     Ok(())
 }

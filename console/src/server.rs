@@ -1,0 +1,128 @@
+//! The console's HTTP server: the state every handler shares, the router (admin API, web pages,
+//! and the sandbox pages when running `inkline sandbox`) and serving until shutdown.
+
+use crate::auth::Keys;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use shared::bus::Bus;
+use shared::config::ConsoleConfig;
+use shared::shutdown::Shutdown;
+use sqlx::PgPool;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// What every handler needs. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub bus: Bus,
+    pub keys: Arc<Keys>,
+    /// Where the media of reference images is kept (`MEDIA_DIR`).
+    pub media_dir: Arc<PathBuf>,
+    /// Mark cookies `Secure` (PUBLIC_BASE_URL is https).
+    pub secure_cookies: bool,
+    /// The sandbox's fakes and pages, when running `inkline sandbox`.
+    pub sandbox: Option<Arc<crate::sandbox::Sandbox>>,
+}
+
+impl AppState {
+    /// Connects to Postgres (checking the schema version) and starts the bus.
+    pub async fn connect(cfg: &ConsoleConfig, shutdown: &Shutdown) -> anyhow::Result<AppState> {
+        let pool = shared::store::db::connect(&cfg.db)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot connect to DATABASE_URL: {e}"))?;
+        shared::store::db::check_schema(&pool).await?;
+        let bus = Bus::start(cfg.bus.clone(), "console", shutdown.child());
+        Ok(AppState::new(pool, bus, cfg))
+    }
+
+    /// The state from already-open connections.
+    pub fn new(pool: PgPool, bus: Bus, cfg: &ConsoleConfig) -> AppState {
+        AppState {
+            pool,
+            bus,
+            keys: Arc::new(Keys::new(
+                cfg.admin_api_key.clone(),
+                cfg.session_secret.clone(),
+            )),
+            media_dir: Arc::new(PathBuf::from(&cfg.api.media_dir)),
+            secure_cookies: cfg.api.public_base_url.starts_with("https://"),
+            sandbox: None,
+        }
+    }
+}
+
+/// Every console route.
+pub fn router(state: AppState) -> Router {
+    let mut app = Router::new()
+        .merge(crate::admin::router(state.clone()))
+        .merge(crate::pages::router())
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz));
+    if state.sandbox.is_some() {
+        app = app.merge(crate::sandbox::router());
+    }
+    app.fallback(not_found)
+        .layer(axum::middleware::map_response(security_headers))
+        .with_state(state)
+}
+
+/// Serves on `listener` until `shutdown`, then finishes in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: Shutdown,
+) -> std::io::Result<()> {
+    tracing::info!(addr = %listener.local_addr()?, "console listening");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async move { shutdown.wait().await })
+        .await
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Database and broker reachable.
+async fn readyz(State(state): State<AppState>) -> Response {
+    let db = sqlx::query("SELECT 1").execute(&state.pool).await.is_ok();
+    let broker = state.bus.is_connected();
+    let status = if db && broker {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        axum::Json(serde_json::json!({"database": db, "broker": broker})),
+    )
+        .into_response()
+}
+
+/// JSON for API clients, a page for people.
+async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/admin/") || uri.path() == "/admin" {
+        crate::admin::error::ApiError::not_found("no such endpoint").into_response()
+    } else {
+        crate::pages::error::PageError::not_found().into_response()
+    }
+}
+
+/// Headers every answer carries: no framing, no sniffing, no referrer leaking lead ids.
+async fn security_headers(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    response
+}
