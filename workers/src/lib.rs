@@ -2,6 +2,7 @@
 
 pub mod conversation;
 pub mod health;
+pub mod payments;
 pub mod relay;
 pub mod reminders;
 pub mod sender;
@@ -113,7 +114,10 @@ pub async fn run_roles(fleet: Fleet, roles: &[Role], shutdown: Shutdown) {
             Role::Reminders => {
                 tasks.spawn(reminders::run(fleet, shutdown));
             }
-            Role::Payments | Role::Sheets | Role::Calendar => {
+            Role::Payments => {
+                tasks.spawn(payments::run(fleet, shutdown));
+            }
+            Role::Sheets | Role::Calendar => {
                 tasks.spawn(async move {
                     tracing::warn!(role = role.as_str(), "role not implemented in this build; idling");
                     shutdown.wait().await;

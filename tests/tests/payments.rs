@@ -1,0 +1,775 @@
+//! Approval and deposits against the real fleet: artist actions (`shared::actions`) → jobs.payments
+//! → the payments worker → the fake Stripe over loopback HTTP → the link at the fake Graph API;
+//! Stripe's signed events back through the ingress → inbound.stripe → the lead's status.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use chrono::Utc;
+use harness::env::STRIPE_WEBHOOK_SECRET;
+use harness::{Running, TestEnv, eventually};
+use serde_json::{Value, json};
+use shared::actions::{self, Action, ActionError};
+use shared::conversation::LeadState;
+use shared::domain::Status;
+use shared::fakes::{FakeStripe, StripeFault};
+use std::time::Duration;
+use uuid::Uuid;
+use workers::Role;
+
+const STRIPE_KEY: &str = "sk_test_inkline_payments";
+const WAIT: Duration = Duration::from_secs(20);
+
+/// A test world: the fleet with payments, the ingress, a fake Stripe posting to the ingress.
+struct World {
+    env: TestEnv,
+    stripe: FakeStripe,
+    _ingress: Running,
+    _workers: Running,
+}
+
+async fn world_with(roles: &[Role], before_start: impl FnOnce(&FakeStripe)) -> World {
+    let mut env = TestEnv::new().await;
+    let stripe = FakeStripe::start(None, STRIPE_WEBHOOK_SECRET.into(), STRIPE_KEY.into()).await;
+    env.extra_env
+        .insert("STRIPE_API_BASE".into(), stripe.base_url());
+    env.extra_env
+        .insert("STRIPE_SECRET_KEY".into(), STRIPE_KEY.into());
+    let ingress = env.start_ingress().await;
+    stripe.set_webhook_url(Some(ingress.url("/webhooks/stripe")));
+    before_start(&stripe);
+    let workers = env.start_workers(roles).await;
+    World {
+        env,
+        stripe,
+        _ingress: ingress,
+        _workers: workers,
+    }
+}
+
+async fn world() -> World {
+    world_with(&[Role::Payments, Role::Relay, Role::Sender], |_| {}).await
+}
+
+/// A lead waiting for the artist's decision, as the conversation worker leaves it.
+async fn seed(env: &TestEnv, wa_id: &str, status: Status) -> Uuid {
+    let mut state = LeadState::new();
+    state.status = status;
+    state.name = Some("Sam Smith".into());
+    state.last_inbound_at = Some(Utc::now());
+    let id = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO leads (id, artist_id, wa_id, name, status, state, last_inbound_at) VALUES ($1, $2, $3, 'Sam Smith', $4, $5, now())",
+    )
+    .bind(id)
+    .bind(env.artist_id)
+    .bind(wa_id)
+    .bind(status.as_str())
+    .bind(serde_json::to_value(&state).unwrap())
+    .execute(&env.pool)
+    .await
+    .unwrap();
+    id
+}
+
+async fn status(env: &TestEnv, lead: Uuid) -> String {
+    sqlx::query_scalar("SELECT status FROM leads WHERE id = $1")
+        .bind(lead)
+        .fetch_one(&env.pool)
+        .await
+        .unwrap()
+}
+
+async fn wait_status(env: &TestEnv, lead: Uuid, want: &str) {
+    eventually(&format!("lead becomes {want}"), WAIT, || async {
+        (status(env, lead).await == want).then_some(())
+    })
+    .await;
+}
+
+/// Client texts at the fake Graph API containing `needle`.
+fn client_texts(env: &TestEnv, wa_id: &str, needle: &str) -> Vec<String> {
+    env.graph
+        .sent_to(wa_id)
+        .iter()
+        .filter_map(|m| m.text().map(str::to_owned))
+        .filter(|t| t.contains(needle))
+        .collect()
+}
+
+/// The artist's notifications (the transcript rows: the fake sees templates for the artist).
+async fn artist_notes(env: &TestEnv, lead: Uuid) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT text FROM messages WHERE lead_id = $1 AND recipient = 'artist' ORDER BY created_at",
+    )
+    .bind(lead)
+    .fetch_all(&env.pool)
+    .await
+    .unwrap()
+}
+
+async fn events_of(env: &TestEnv, kind: &str) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM system_events WHERE kind = $1")
+        .bind(kind)
+        .fetch_one(&env.pool)
+        .await
+        .unwrap()
+}
+
+/// Approves and waits for the link at the client; returns the session id.
+async fn approve_and_wait_for_link(w: &World, lead: Uuid, wa_id: &str) -> String {
+    actions::perform(
+        &w.env.pool,
+        lead,
+        Action::Approve {
+            deposit_minor: None,
+        },
+        "admin",
+        "test",
+    )
+    .await
+    .unwrap();
+    let link = eventually("the deposit link reaches the client", WAIT, || async {
+        client_texts(&w.env, wa_id, "/pay/cs_test_")
+            .into_iter()
+            .next()
+    })
+    .await;
+    let session = w.stripe.sessions().last().unwrap().clone();
+    assert!(link.contains(&session.url), "{link}");
+    session.id
+}
+
+/// A signed event for `object` (edited from the fake's own JSON), posted through the ingress.
+async fn post_event(w: &World, event_type: &str, object: Value, livemode: bool) -> Option<u16> {
+    let mut event = w.stripe.event(event_type, object);
+    event["livemode"] = json!(livemode);
+    let body = serde_json::to_vec(&event).unwrap();
+    let sig = w.stripe.sign(&body, Utc::now().timestamp());
+    w.stripe.send_event(body, sig).await.status
+}
+
+#[tokio::test]
+async fn approving_twice_and_from_two_devices_at_once_creates_one_session_and_sends_one_link() {
+    let w = world().await;
+    let wa = "447700900601";
+    let lead = seed(&w.env, wa, Status::PendingApproval).await;
+    let approve = || {
+        actions::perform(
+            &w.env.pool,
+            lead,
+            Action::Approve {
+                deposit_minor: None,
+            },
+            "artist:demo",
+            "test",
+        )
+    };
+    let (a, b) = tokio::join!(approve(), approve());
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let moved = [&a, &b]
+        .iter()
+        .filter(|o| o.from == Status::PendingApproval)
+        .count();
+    assert_eq!(
+        moved, 1,
+        "one device moved the lead, the other saw it approved: {a:?} {b:?}"
+    );
+    // A retried request (the HTTP client timed out) changes nothing either.
+    let again = approve().await.unwrap();
+    assert_eq!(
+        (again.from, again.to),
+        (Status::AwaitingDeposit, Status::AwaitingDeposit)
+    );
+
+    eventually("the link is sent", WAIT, || async {
+        (!client_texts(&w.env, wa, "/pay/").is_empty()).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        client_texts(&w.env, wa, "/pay/").len(),
+        1,
+        "one link message"
+    );
+    let sessions = w.stripe.sessions();
+    assert_eq!(sessions.len(), 1, "one Checkout Session");
+    let s = &sessions[0];
+    assert_eq!(
+        (s.amount_total, s.currency.as_str()),
+        (15_000, "gbp"),
+        "the demo artist's default deposit, lower-case currency"
+    );
+    assert_eq!(s.metadata.get("lead_id"), Some(&lead.to_string()));
+    assert_eq!(s.metadata.get("artist").map(String::as_str), Some("demo"));
+    assert_eq!(
+        s.client_reference_id.as_deref(),
+        Some(lead.to_string().as_str())
+    );
+    assert_eq!(
+        s.payment_intent_metadata.get("lead_id"),
+        Some(&lead.to_string())
+    );
+    assert!(
+        s.success_url
+            .as_deref()
+            .unwrap()
+            .contains("{CHECKOUT_SESSION_ID}")
+    );
+    let posts: Vec<_> = w
+        .stripe
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/v1/checkout/sessions")
+        .collect();
+    assert!(posts.iter().all(|r| r.idempotency_key.as_deref()
+        == Some(shared::payments::idempotency_key(lead, 1).as_str())));
+    assert_eq!(status(&w.env, lead).await, "AWAITING_DEPOSIT");
+    assert_eq!(w.env.count("SELECT count(*) FROM deposits").await, 1);
+    assert_eq!(w.env.count("SELECT count(*) FROM deposits WHERE status = 'pending' AND amount_minor = 15000 AND currency = 'GBP'").await, 1);
+}
+
+#[tokio::test]
+async fn actions_that_do_not_apply_are_refused_and_send_nothing() {
+    let w = world().await;
+    let wa = "447700900602";
+    let lead = seed(&w.env, wa, Status::Optout).await;
+    for action in [
+        Action::Approve {
+            deposit_minor: None,
+        },
+        Action::Reject { reason: None },
+        Action::AskMore { note: None },
+        Action::SendDeposit,
+        Action::MarkPaidOffline {
+            method: shared::conversation::PaymentMethod::Cash,
+        },
+    ] {
+        let err = actions::perform(&w.env.pool, lead, action.clone(), "admin", "t")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ActionError::NotAllowed {
+                    status: Status::Optout,
+                    ..
+                }
+            ),
+            "{action:?}: {err}"
+        );
+    }
+    let pending = seed(&w.env, "447700900603", Status::PendingApproval).await;
+    let bad = actions::perform(
+        &w.env.pool,
+        pending,
+        Action::Approve {
+            deposit_minor: Some(-5),
+        },
+        "admin",
+        "t",
+    )
+    .await;
+    assert!(matches!(bad, Err(ActionError::Invalid(_))));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        w.env.count("SELECT count(*) FROM outbox").await,
+        0,
+        "nothing sent"
+    );
+    assert_eq!(status(&w.env, pending).await, "PENDING_APPROVAL");
+    assert!(w.stripe.sessions().is_empty());
+}
+
+#[tokio::test]
+async fn reject_ask_more_and_cash_payment_go_through_the_state_machine() {
+    let w = world().await;
+    let rejected = seed(&w.env, "447700900604", Status::PendingApproval).await;
+    let o = actions::perform(
+        &w.env.pool,
+        rejected,
+        Action::Reject {
+            reason: Some("I don't do colour work".into()),
+        },
+        "admin",
+        "t",
+    )
+    .await
+    .unwrap();
+    assert_eq!(o.to, Status::Rejected);
+    eventually("the kind message", WAIT, || async {
+        client_texts(&w.env, "447700900604", "colour work")
+            .into_iter()
+            .next()
+    })
+    .await;
+
+    let asked = seed(&w.env, "447700900605", Status::PendingApproval).await;
+    let o = actions::perform(
+        &w.env.pool,
+        asked,
+        Action::AskMore {
+            note: Some("Which arm?".into()),
+        },
+        "admin",
+        "t",
+    )
+    .await
+    .unwrap();
+    assert_eq!(o.to, Status::NeedsArtistReply);
+    let o = actions::perform(&w.env.pool, asked, Action::Resume, "admin", "t")
+        .await
+        .unwrap();
+    assert_eq!(
+        o.to,
+        Status::PendingApproval,
+        "resume returns to the artist's decision"
+    );
+
+    let cash = seed(&w.env, "447700900606", Status::PendingApproval).await;
+    let o = actions::perform(
+        &w.env.pool,
+        cash,
+        Action::MarkPaidOffline {
+            method: shared::conversation::PaymentMethod::Cash,
+        },
+        "admin",
+        "t",
+    )
+    .await
+    .unwrap();
+    assert_eq!(o.to, Status::BookingPending);
+    assert_eq!(
+        w.env
+            .count("SELECT count(*) FROM deposits WHERE method = 'cash' AND status = 'paid'")
+            .await,
+        1
+    );
+    eventually("the thank-you", WAIT, || async {
+        client_texts(&w.env, "447700900606", "deposit is in")
+            .into_iter()
+            .next()
+    })
+    .await;
+    assert!(
+        w.stripe.sessions().is_empty(),
+        "no Stripe session for a cash deposit"
+    );
+}
+
+#[tokio::test]
+async fn stripe_429_and_500_are_retried_with_the_same_key() {
+    let w = world_with(&[Role::Payments, Role::Relay, Role::Sender], |s| {
+        s.inject(StripeFault::rate_limited().times(1));
+        s.inject(StripeFault::api_error().times(1));
+    })
+    .await;
+    let wa = "447700900607";
+    let lead = seed(&w.env, wa, Status::PendingApproval).await;
+    approve_and_wait_for_link(&w, lead, wa).await;
+    let posts: Vec<_> = w
+        .stripe
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/v1/checkout/sessions")
+        .collect();
+    assert_eq!(
+        posts.iter().map(|r| r.status).collect::<Vec<_>>(),
+        [429, 500, 200]
+    );
+    let keys: std::collections::BTreeSet<_> =
+        posts.iter().map(|r| r.idempotency_key.clone()).collect();
+    assert_eq!(keys.len(), 1, "one idempotency key across retries");
+    assert_eq!(w.stripe.sessions().len(), 1);
+}
+
+#[tokio::test]
+async fn a_permanent_stripe_error_hands_the_lead_to_the_artist() {
+    let w = world_with(&[Role::Payments, Role::Relay, Role::Sender], |s| {
+        s.fail_always(
+            StripeFault::new(400, "invalid_request_error", Some("parameter_invalid"))
+                .should_retry(false),
+        );
+    })
+    .await;
+    let wa = "447700900608";
+    let lead = seed(&w.env, wa, Status::PendingApproval).await;
+    actions::perform(
+        &w.env.pool,
+        lead,
+        Action::Approve {
+            deposit_minor: None,
+        },
+        "admin",
+        "t",
+    )
+    .await
+    .unwrap();
+    wait_status(&w.env, lead, "NEEDS_ARTIST_REPLY").await;
+    assert_eq!(events_of(&w.env, "stripe_checkout_failed").await, 1);
+    assert_eq!(w.stripe.requests().len(), 1, "a 400 is not retried");
+    eventually("the artist hears why", WAIT, || async {
+        artist_notes(&w.env, lead).await.into_iter().find(|t| {
+            t.contains("couldn't create") && t.contains("parameter_invalid") && t.contains("/a/")
+        })
+    })
+    .await;
+    eventually("the client hears", WAIT, || async {
+        client_texts(&w.env, wa, "hiccup").into_iter().next()
+    })
+    .await;
+    // Once Stripe works again, the artist's "send it again" creates attempt 2.
+    w.stripe.clear_faults();
+    actions::perform(&w.env.pool, lead, Action::SendDeposit, "admin", "t")
+        .await
+        .unwrap();
+    eventually("a link after all", WAIT, || async {
+        client_texts(&w.env, wa, "/pay/").into_iter().next()
+    })
+    .await;
+    assert_eq!(status(&w.env, lead).await, "AWAITING_DEPOSIT");
+    let key = w
+        .stripe
+        .requests()
+        .last()
+        .unwrap()
+        .idempotency_key
+        .clone()
+        .unwrap();
+    assert_eq!(key, shared::payments::idempotency_key(lead, 2));
+}
+
+#[tokio::test]
+async fn a_completed_event_delivered_twice_and_concurrently_moves_the_lead_once() {
+    let w = world().await;
+    let wa = "447700900609";
+    let lead = seed(&w.env, wa, Status::PendingApproval).await;
+    let session = approve_and_wait_for_link(&w, lead, wa).await;
+    let delivery = w.stripe.complete(&session).await.unwrap();
+    assert!(delivery.accepted(), "{delivery:?}");
+    let (a, b) = tokio::join!(
+        w.stripe
+            .send_event(delivery.body.clone(), delivery.signature.clone()),
+        w.stripe
+            .send_event(delivery.body.clone(), delivery.signature.clone())
+    );
+    assert!(a.accepted() && b.accepted());
+    wait_status(&w.env, lead, "BOOKING_PENDING").await;
+    eventually("the thank-you", WAIT, || async {
+        client_texts(&w.env, wa, "deposit is in").into_iter().next()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        client_texts(&w.env, wa, "deposit is in").len(),
+        1,
+        "one thank-you"
+    );
+    let paid: i64 = sqlx::query_scalar("SELECT count(*) FROM lead_status_history WHERE lead_id = $1 AND to_status = 'DEPOSIT_PAID'")
+        .bind(lead)
+        .fetch_one(&w.env.pool)
+        .await
+        .unwrap();
+    assert_eq!(paid, 1);
+    assert_eq!(
+        w.env
+            .count(
+                "SELECT count(*) FROM deposits WHERE status = 'paid' AND payment_intent IS NOT NULL"
+            )
+            .await,
+        1
+    );
+    assert!(
+        artist_notes(&w.env, lead)
+            .await
+            .iter()
+            .any(|t| t.contains("paid the £150 deposit"))
+    );
+    // An expiry arriving after the payment undoes nothing.
+    let late = w.stripe.session(&session).unwrap().to_json();
+    assert_eq!(
+        post_event(&w, "checkout.session.expired", late, false).await,
+        Some(200)
+    );
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(status(&w.env, lead).await, "BOOKING_PENDING");
+}
+
+#[tokio::test]
+async fn wrong_amount_currency_unknown_session_stale_signature_and_livemode_change_nothing() {
+    let w = world().await;
+    let wa = "447700900610";
+    let lead = seed(&w.env, wa, Status::PendingApproval).await;
+    let session = approve_and_wait_for_link(&w, lead, wa).await;
+    let paid = |edit: &dyn Fn(&mut Value)| {
+        let mut obj = w.stripe.session(&session).unwrap().to_json();
+        obj["status"] = json!("complete");
+        obj["payment_status"] = json!("paid");
+        obj["payment_intent"] = json!("pi_test_forged");
+        edit(&mut obj);
+        obj
+    };
+    assert_eq!(
+        post_event(
+            &w,
+            "checkout.session.completed",
+            paid(&|o| o["amount_total"] = json!(100)),
+            false
+        )
+        .await,
+        Some(200)
+    );
+    assert_eq!(
+        post_event(
+            &w,
+            "checkout.session.completed",
+            paid(&|o| o["currency"] = json!("eur")),
+            false
+        )
+        .await,
+        Some(200)
+    );
+    assert_eq!(
+        post_event(
+            &w,
+            "checkout.session.completed",
+            paid(&|o| o["id"] = json!("cs_test_not_ours")),
+            false
+        )
+        .await,
+        Some(200)
+    );
+    assert_eq!(
+        post_event(&w, "checkout.session.completed", paid(&|_| {}), true).await,
+        Some(200),
+        "live mode event, test key"
+    );
+    let body =
+        serde_json::to_vec(&w.stripe.event("checkout.session.completed", paid(&|_| {}))).unwrap();
+    let stale = w.stripe.sign(&body, Utc::now().timestamp() - 600);
+    assert_eq!(
+        w.stripe.send_event(body, stale).await.status,
+        Some(400),
+        "the ingress refuses a stale signature"
+    );
+
+    eventually("the mismatches are recorded", WAIT, || async {
+        (events_of(&w.env, "stripe_amount_mismatch").await == 2
+            && events_of(&w.env, "stripe_unknown_object").await == 1
+            && events_of(&w.env, "stripe_livemode_mismatch").await == 1)
+            .then_some(())
+    })
+    .await;
+    assert_eq!(status(&w.env, lead).await, "AWAITING_DEPOSIT");
+    assert_eq!(
+        w.env
+            .count("SELECT count(*) FROM deposits WHERE status = 'pending'")
+            .await,
+        1
+    );
+    assert!(client_texts(&w.env, wa, "deposit is in").is_empty());
+    eventually("the artist is alerted", WAIT, || async {
+        artist_notes(&w.env, lead)
+            .await
+            .into_iter()
+            .find(|t| t.contains("didn't match"))
+    })
+    .await;
+    assert_eq!(
+        w.env
+            .queue_depth(&shared::bus::topology::dlq(
+                shared::bus::topology::INBOUND_STRIPE
+            ))
+            .await,
+        0
+    );
+    // The real payment still works afterwards.
+    assert!(w.stripe.complete(&session).await.unwrap().accepted());
+    wait_status(&w.env, lead, "BOOKING_PENDING").await;
+}
+
+#[tokio::test]
+async fn an_expired_link_offers_a_new_one_on_request() {
+    let w = world_with(
+        &[
+            Role::Payments,
+            Role::Relay,
+            Role::Sender,
+            Role::Conversation,
+        ],
+        |_| {},
+    )
+    .await;
+    let wa = "447700900611";
+    let lead = seed(&w.env, wa, Status::PendingApproval).await;
+    let first = approve_and_wait_for_link(&w, lead, wa).await;
+    assert!(w.stripe.expire_now(&first).await.unwrap().accepted());
+    wait_status(&w.env, lead, "DEPOSIT_EXPIRED").await;
+    eventually("the client is offered a new link", WAIT, || async {
+        client_texts(&w.env, wa, "NEW LINK").into_iter().next()
+    })
+    .await;
+
+    let ingress = w._ingress.url("");
+    let body = shared::fakes::payloads::text(
+        &w.env.artist.phone_number_id,
+        wa,
+        "Sam Smith",
+        "wamid.NL1",
+        Utc::now().timestamp(),
+        "new link please",
+    );
+    let sig = shared::webhook::signature::sign_whatsapp(harness::env::APP_SECRET.as_bytes(), &body);
+    let resp = reqwest::Client::new()
+        .post(format!("{ingress}/webhooks/whatsapp"))
+        .header("content-type", "application/json")
+        .header("x-hub-signature-256", sig)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    eventually("a second session's link", WAIT, || async {
+        (w.stripe.sessions().len() == 2 && client_texts(&w.env, wa, "new deposit link").len() == 1)
+            .then_some(())
+    })
+    .await;
+    assert_eq!(status(&w.env, lead).await, "AWAITING_DEPOSIT");
+    let second = w.stripe.sessions()[1].id.clone();
+    assert!(client_texts(&w.env, wa, "new deposit link")[0].contains(&second));
+    assert_eq!(
+        w.env
+            .count("SELECT count(*) FROM deposits WHERE status = 'expired' AND attempt = 1")
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn the_sweep_expires_links_whose_time_passed_without_an_event() {
+    let w = world().await;
+    let wa = "447700900612";
+    let lead = seed(&w.env, wa, Status::PendingApproval).await;
+    approve_and_wait_for_link(&w, lead, wa).await;
+    assert_eq!(
+        workers::payments::sweep_expired(&w.env.pool, Utc::now())
+            .await
+            .unwrap(),
+        0,
+        "not due yet"
+    );
+    let later = Utc::now() + chrono::Duration::hours(25);
+    assert_eq!(
+        workers::payments::sweep_expired(&w.env.pool, later)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(status(&w.env, lead).await, "DEPOSIT_EXPIRED");
+    assert_eq!(
+        workers::payments::sweep_expired(&w.env.pool, later)
+            .await
+            .unwrap(),
+        0,
+        "once"
+    );
+    eventually("the client is told", WAIT, || async {
+        client_texts(&w.env, wa, "expired").into_iter().next()
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_delayed_payment_then_a_refund() {
+    let w = world().await;
+    let wa = "447700900613";
+    let lead = seed(&w.env, wa, Status::PendingApproval).await;
+    let session = approve_and_wait_for_link(&w, lead, wa).await;
+    assert!(w.stripe.complete_unpaid(&session).await.unwrap().accepted());
+    eventually("processing", WAIT, || async {
+        (w.env
+            .count("SELECT count(*) FROM deposits WHERE status = 'processing'")
+            .await
+            == 1)
+            .then_some(())
+    })
+    .await;
+    assert_eq!(
+        status(&w.env, lead).await,
+        "AWAITING_DEPOSIT",
+        "unpaid: wait for the async event"
+    );
+    assert_eq!(
+        workers::payments::sweep_expired(&w.env.pool, Utc::now() + chrono::Duration::hours(25))
+            .await
+            .unwrap(),
+        0,
+        "a processing payment is not expired"
+    );
+    assert!(w.stripe.async_succeeded(&session).await.unwrap().accepted());
+    wait_status(&w.env, lead, "BOOKING_PENDING").await;
+    let pi = w.stripe.session(&session).unwrap().payment_intent.unwrap();
+    assert!(w.stripe.refund(&pi).await.unwrap().accepted());
+    wait_status(&w.env, lead, "REFUNDED").await;
+    eventually("the client hears", WAIT, || async {
+        client_texts(&w.env, wa, "refunded").into_iter().next()
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_failed_delayed_payment_offers_a_new_link() {
+    let w = world().await;
+    let wa = "447700900614";
+    let lead = seed(&w.env, wa, Status::PendingApproval).await;
+    let session = approve_and_wait_for_link(&w, lead, wa).await;
+    assert!(w.stripe.complete_unpaid(&session).await.unwrap().accepted());
+    assert!(w.stripe.async_failed(&session).await.unwrap().accepted());
+    wait_status(&w.env, lead, "DEPOSIT_EXPIRED").await;
+    eventually("the client hears", WAIT, || async {
+        client_texts(&w.env, wa, "didn't go through")
+            .into_iter()
+            .next()
+    })
+    .await;
+    assert_eq!(
+        w.env
+            .count("SELECT count(*) FROM deposits WHERE status = 'failed'")
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn unknown_event_types_are_acked_and_ignored() {
+    let w = world().await;
+    assert_eq!(
+        post_event(
+            &w,
+            "customer.created",
+            json!({"object": "customer", "id": "cus_1"}),
+            false
+        )
+        .await,
+        Some(200)
+    );
+    assert_eq!(post_event(&w, "charge.refunded", json!({"object": "charge", "id": "ch_x", "payment_intent": "pi_unknown", "amount_refunded": 5, "refunded": false}), false).await, Some(200));
+    eventually("the unknown charge is recorded", WAIT, || async {
+        (events_of(&w.env, "stripe_unknown_object").await == 1).then_some(())
+    })
+    .await;
+    eventually("inbound.stripe drained", WAIT, || async {
+        (w.env
+            .queue_depth(shared::bus::topology::INBOUND_STRIPE)
+            .await
+            == 0)
+            .then_some(())
+    })
+    .await;
+    assert_eq!(
+        w.env
+            .queue_depth(&shared::bus::topology::dlq(
+                shared::bus::topology::INBOUND_STRIPE
+            ))
+            .await,
+        0
+    );
+}
