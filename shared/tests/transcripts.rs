@@ -21,14 +21,21 @@
 //! ~ CATEGORY [days]             the estimate's category (and days)
 //! step key                      the current question
 //! @ +25h / @ +30m               advance the clock, then Tick
-//! ! artist resume|takeover      an artist action (append `-> error` when it must be refused)
+//! ! artist resume|takeover      an artist action (append `-> error` when it must be refused);
+//!   also approve [minor], reject [reason], ask_more [note], send_deposit, paid cash|bank
+//! $ created|paid|expired|payment_failed|refunded|refunded_partly [attempt]   a payments event
+//! $ failed ATTEMPT reason       the Checkout Session could not be created
+//! job create_checkout [attempt] the last event asked the payments worker for a session
 //! effect kind                   the last event produced an effect of this kind (e.g. system_event)
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chrono::{DateTime, Duration, Utc};
-use shared::conversation::{ArtistAction, Content, Decision, Event, Inbound, LeadState, step};
-use shared::domain::{ArtistConfig, MessageBody, Status};
+use shared::conversation::{
+    ArtistAction, Content, Decision, Effect, Event, ExpiryReason, Inbound, LeadState, PaymentEvent,
+    PaymentMethod, step,
+};
+use shared::domain::{ArtistConfig, Currency, MessageBody, Money, Status};
 use std::path::{Path, PathBuf};
 
 struct Run {
@@ -261,13 +268,96 @@ impl Run {
                     Some((a, _)) => (a.trim(), true),
                     None => (rest, false),
                 };
-                let action = match action {
-                    "artist resume" => ArtistAction::Resume,
-                    "artist takeover" => ArtistAction::TakeOver,
+                let (verb, arg) = action
+                    .strip_prefix("artist ")
+                    .ok_or_else(|| format!("unknown artist action {action}"))?
+                    .split_once(' ')
+                    .map_or((action.trim_start_matches("artist "), None), |(v, a)| {
+                        (v, Some(a.trim().to_owned()))
+                    });
+                let action = match verb {
+                    "resume" => ArtistAction::Resume,
+                    "takeover" => ArtistAction::TakeOver,
+                    "approve" => ArtistAction::Approve {
+                        deposit_minor: arg
+                            .map(|a| a.parse().map_err(|_| format!("bad amount {a}")))
+                            .transpose()?,
+                    },
+                    "reject" => ArtistAction::Reject { reason: arg },
+                    "ask_more" => ArtistAction::AskMore { note: arg },
+                    "send_deposit" => ArtistAction::SendDepositAgain,
+                    "paid" => ArtistAction::MarkPaidOffline {
+                        method: match arg.as_deref() {
+                            Some("bank") => PaymentMethod::Bank,
+                            _ => PaymentMethod::Cash,
+                        },
+                    },
                     other => return Err(format!("unknown artist action {other}")),
                 };
                 self.log.push(format!("(artist {action:?})"));
                 self.apply(Event::Artist(action), fail)?;
+            }
+            "$" => {
+                let mut parts = rest.splitn(3, ' ');
+                let kind = parts.next().unwrap_or_default();
+                let attempt: u32 = parts.next().and_then(|a| a.parse().ok()).unwrap_or(1);
+                let extra = parts.next().unwrap_or_default().to_owned();
+                let amount = self
+                    .state
+                    .deposit
+                    .as_ref()
+                    .map_or(Money::new(15_000, Currency::GBP), |d| d.amount);
+                let event = match kind {
+                    "created" => PaymentEvent::CheckoutCreated {
+                        attempt,
+                        session_id: format!("cs_test_{attempt}"),
+                        url: format!("https://pay.test/cs_test_{attempt}"),
+                        amount,
+                        expires_at: self.now + Duration::hours(23),
+                    },
+                    "failed" => PaymentEvent::CheckoutFailed {
+                        attempt,
+                        reason: extra,
+                    },
+                    "paid" => PaymentEvent::Paid { attempt, amount },
+                    "expired" => PaymentEvent::Expired {
+                        attempt,
+                        reason: ExpiryReason::LinkExpired,
+                    },
+                    "payment_failed" => PaymentEvent::Expired {
+                        attempt,
+                        reason: ExpiryReason::PaymentFailed,
+                    },
+                    "refunded" => PaymentEvent::Refunded {
+                        amount_refunded: amount,
+                        full: true,
+                    },
+                    "refunded_partly" => PaymentEvent::Refunded {
+                        amount_refunded: Money::new(amount.amount_minor / 2, amount.currency),
+                        full: false,
+                    },
+                    other => return Err(format!("unknown payment event {other}")),
+                };
+                self.log.push(format!("(payment {kind} {attempt})"));
+                self.apply(Event::Payment(event), false)?;
+            }
+            "job" => {
+                let jobs: Vec<&serde_json::Value> = self
+                    .last
+                    .iter()
+                    .flat_map(|d| d.effects.iter())
+                    .filter_map(|e| match e {
+                        Effect::Job { topic, payload } if topic == "jobs.payments" => Some(payload),
+                        _ => None,
+                    })
+                    .collect();
+                let (kind, attempt) = rest.split_once(' ').unwrap_or((rest, ""));
+                let found = jobs.iter().any(|j| {
+                    j["kind"] == kind && (attempt.is_empty() || j["attempt"].to_string() == attempt)
+                });
+                if !found {
+                    return Err(format!("no payments job {rest} in {jobs:?}"));
+                }
             }
             "effect" => {
                 let kinds: Vec<String> = self
