@@ -4,15 +4,18 @@
 
 use serde::Deserialize;
 use shared::actions::{self, Action, ActionError, ActionOutcome};
+use shared::conversation::PaymentMethod;
 use shared::domain::Status;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 /// Every action, as spelled in `POST /admin/leads/{id}/{action}`.
-pub const NAMES: [&str; 6] = [
+pub const NAMES: [&str; 8] = [
     "approve",
     "reject",
     "send-deposit",
+    "ask-more",
+    "mark-paid",
     "handover",
     "resume",
     "reply",
@@ -29,6 +32,10 @@ pub struct ActionInput {
     pub reason: Option<String>,
     /// Reply: the message to the client.
     pub text: Option<String>,
+    /// Ask-more: what the artist wants to know (the client reads it).
+    pub note: Option<String>,
+    /// Mark-paid: `cash` or `bank`.
+    pub method: Option<String>,
 }
 
 /// Why an action request could not be built.
@@ -56,16 +63,37 @@ pub fn build(name: &str, input: &ActionInput) -> Result<Action, BuildError> {
                 text: text.to_owned(),
             })
         }
-        // Approve, reject and send-deposit come with the payments issue; until then the API
-        // answers 501 and the console shows them disabled.
-        "approve" => {
-            deposit_minor(input)?;
-            Err(BuildError::NotAvailable("approve"))
-        }
-        "reject" => Err(BuildError::NotAvailable("reject")),
-        "send-deposit" => Err(BuildError::NotAvailable("send-deposit")),
+        "approve" => Ok(Action::Approve {
+            deposit_minor: deposit_minor(input)?,
+        }),
+        "reject" => Ok(Action::Reject {
+            reason: text_of(&input.reason),
+        }),
+        "send-deposit" => Ok(Action::SendDeposit),
+        "ask-more" => Ok(Action::AskMore {
+            note: text_of(&input.note).or_else(|| text_of(&input.text)),
+        }),
+        "mark-paid" => match input.method.as_deref().map(str::trim) {
+            Some("cash") => Ok(Action::MarkPaidOffline {
+                method: PaymentMethod::Cash,
+            }),
+            Some("bank") => Ok(Action::MarkPaidOffline {
+                method: PaymentMethod::Bank,
+            }),
+            _ => Err(BuildError::Invalid(
+                "mark-paid needs `method`: cash or bank".into(),
+            )),
+        },
         other => Err(BuildError::Unknown(other.to_owned())),
     }
+}
+
+/// A trimmed, non-empty text.
+fn text_of(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
 }
 
 /// Whether this build can perform `name` at all.
@@ -129,8 +157,11 @@ pub fn offered(status: Status) -> Vec<&'static str> {
     if matches!(status, PendingApproval | NeedsArtistReply) {
         out.extend(["approve", "reject"]);
     }
+    if status == PendingApproval {
+        out.push("ask-more");
+    }
     if matches!(status, AwaitingDeposit | DepositExpired) {
-        out.push("send-deposit");
+        out.extend(["send-deposit", "mark-paid"]);
     }
     if status == NeedsArtistReply {
         out.push("resume");
@@ -203,7 +234,23 @@ mod tests {
             build("reply", &ActionInput::default()),
             Err(BuildError::Invalid(_))
         ));
-        assert!(available("handover") && available("reply"));
+        assert!(NAMES.iter().all(|n| available(n)));
+        assert!(matches!(
+            build("mark-paid", &ActionInput::default()),
+            Err(BuildError::Invalid(_))
+        ));
+        assert_eq!(
+            build(
+                "approve",
+                &ActionInput {
+                    deposit: Some("120".into()),
+                    ..ActionInput::default()
+                }
+            ),
+            Ok(Action::Approve {
+                deposit_minor: Some(12_000)
+            })
+        );
     }
 
     #[test]

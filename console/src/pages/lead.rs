@@ -62,6 +62,8 @@ pub struct ActionForm {
     deposit: Option<String>,
     reason: Option<String>,
     text: Option<String>,
+    note: Option<String>,
+    method: Option<String>,
 }
 
 /// `POST /leads/{id}/actions/{action}`: performs it, then back to the lead (303), or the lead page
@@ -82,6 +84,8 @@ pub async fn act(
         deposit: f.deposit,
         reason: f.reason,
         text: f.text,
+        note: f.note,
+        method: f.method,
     };
     let (status, message) =
         match actions::perform(&state.pool, lead.id, &action, &input, &who.who.actor()).await {
@@ -158,7 +162,7 @@ async fn render(
             div.card {
                 h2 { "Estimate" }
                 (estimate(lead.estimate.as_ref()))
-                @if let Some(d) = &lead.deposit { h2 { "Deposit" } pre { (pretty(d)) } }
+                @if let Some(d) = &lead.deposit { h2 { "Deposit" } (deposit(d)) }
                 @if let Some(b) = &lead.booking { h2 { "Booking" } pre { (pretty(b)) } }
             }
         }
@@ -264,6 +268,24 @@ fn actions_card(who: &SignedIn, lead: &LeadJson) -> Markup {
                         (crate::csrf::field(&who.session))
                         label { "Deposit link" }
                         button type="submit" disabled[soon("send-deposit").is_some()] title=[soon("send-deposit")] { "Send deposit link" }
+                    }
+                }
+                @if offered.contains(&"ask-more") {
+                    form method="post" action=(action_url("ask-more")) {
+                        (crate::csrf::field(&who.session))
+                        label for="note" { "Ask the client for more" }
+                        input #note name="note" placeholder="What do you need to know?";
+                        " "
+                        button.secondary type="submit" { "Ask" }
+                    }
+                }
+                @if offered.contains(&"mark-paid") {
+                    form method="post" action=(action_url("mark-paid")) {
+                        (crate::csrf::field(&who.session))
+                        label for="method" { "Paid outside Stripe" }
+                        select #method name="method" { option value="cash" { "Cash" } option value="bank" { "Bank transfer" } }
+                        " "
+                        button.secondary type="submit" { "Mark deposit paid" }
                     }
                 }
                 @if offered.contains(&"handover") {
@@ -386,6 +408,24 @@ fn references(r: &Value) -> Markup {
                     _ => { pre.small { (compact(item)) } },
                 }
             }
+        }
+    }
+}
+
+fn deposit(d: &Value) -> Markup {
+    let s = |k: &str| d.get(k).and_then(Value::as_str);
+    let amount = match (d.get("amount_minor").and_then(Value::as_i64), s("currency")) {
+        (Some(m), Some(c)) => money(m, c),
+        _ => "–".to_owned(),
+    };
+    html! {
+        dl.kv {
+            dt { "Amount" } dd { (amount) }
+            dt { "Status" } dd { (s("status").unwrap_or("–")) }
+            @if let Some(m) = s("method") { dt { "Method" } dd { (m) } }
+            @if let Some(u) = s("url") { dt { "Link" } dd { a href=(u) rel="noopener noreferrer" target="_blank" { "checkout" } } }
+            @if let Some(e) = s("expires_at") { dt { "Expires" } dd.small { (e) } }
+            @if let Some(p) = s("paid_at") { dt { "Paid" } dd.small { (p) } }
         }
     }
 }

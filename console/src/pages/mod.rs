@@ -1,6 +1,7 @@
 //! The console's web pages (server-rendered with maud): sign-in, leads, one lead with its
 //! actions, the funnel, queue health, artists and reference media.
 
+pub mod action_link;
 pub mod artists;
 pub mod error;
 pub mod funnel;
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/queues/{queue}/replay", post(queues::replay))
         .route("/artists", get(artists::show))
         .route("/media/{media_id}", get(media::show))
+        .route("/a/{token}", get(action_link::show).post(action_link::act))
 }
 
 /// Every console page path (the HTTP tests check each needs sign-in).

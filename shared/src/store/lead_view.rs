@@ -149,6 +149,7 @@ fn from_row(row: &PgRow) -> Result<LeadJson, sqlx::Error> {
         .parse()
         .map_err(|e: crate::domain::status::UnknownStatus| sqlx::Error::Decode(Box::new(e)))?;
     let state: Value = row.try_get("state")?;
+    let parsed = serde_json::from_value::<LeadState>(state.clone()).ok();
     Ok(LeadJson {
         id: row.try_get("id")?,
         artist: row.try_get("slug")?,
@@ -158,8 +159,11 @@ fn from_row(row: &PgRow) -> Result<LeadJson, sqlx::Error> {
         step: row.try_get("step")?,
         answers: row.try_get("answers")?,
         estimate: row.try_get("estimate")?,
-        deposit: None,
-        references: references_of(&state),
+        deposit: parsed.as_ref().and_then(deposit_of),
+        references: match &parsed {
+            Some(s) => s.references_json(),
+            None => raw_references(&state),
+        },
         booking: None,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
@@ -170,16 +174,29 @@ fn from_row(row: &PgRow) -> Result<LeadJson, sqlx::Error> {
     })
 }
 
-/// The references from the engine's state; a state this build cannot read still shows its raw list.
-fn references_of(state: &Value) -> Value {
-    match serde_json::from_value::<LeadState>(state.clone()) {
-        Ok(s) => s.references_json(),
-        Err(_) => state
-            .get("references")
-            .cloned()
-            .filter(Value::is_array)
-            .unwrap_or(Value::Array(Vec::new())),
-    }
+/// The references of a state this build cannot read: its raw list, if any.
+fn raw_references(state: &Value) -> Value {
+    state
+        .get("references")
+        .cloned()
+        .filter(Value::is_array)
+        .unwrap_or(Value::Array(Vec::new()))
+}
+
+/// The latest deposit in the INTERFACES.md shape (`status`, amount, session, link, expiry).
+fn deposit_of(state: &LeadState) -> Option<Value> {
+    let d = state.deposit.as_ref()?;
+    Some(serde_json::json!({
+        "status": d.status,
+        "amount_minor": d.amount.amount_minor,
+        "currency": d.amount.currency,
+        "checkout_session_id": d.session_id,
+        "url": d.url,
+        "expires_at": d.expires_at,
+        "attempt": d.attempt,
+        "method": d.method,
+        "paid_at": d.paid_at,
+    }))
 }
 
 /// The leads matching `filter`, newest first, `limit` at most, after `after`.
