@@ -353,7 +353,9 @@ impl Run {
                     .collect();
                 let (kind, attempt) = rest.split_once(' ').unwrap_or((rest, ""));
                 let found = jobs.iter().any(|j| {
-                    j["kind"] == kind && (attempt.is_empty() || j["attempt"].to_string() == attempt)
+                    j["kind"] == kind
+                        && (attempt.is_empty()
+                            || attempt.parse::<u64>().ok() == j["attempt"].as_u64())
                 });
                 if !found {
                     return Err(format!("no payments job {rest} in {jobs:?}"));
