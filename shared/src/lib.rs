@@ -17,3 +17,4 @@ pub mod clients;
 pub mod fakes;
 pub mod actions;
 pub mod payments;
+pub mod sender;

@@ -9,7 +9,7 @@ use shared::failpoint;
 use shared::metrics::metrics;
 use shared::shutdown::Shutdown;
 use shared::store::effects::{self, Subject};
-use shared::store::{artists, leads, messages, processed, system_events};
+use shared::store::{artists, failures, leads, messages, processed, system_events};
 use shared::webhook::whatsapp::{self, Item, StatusUpdate};
 use std::sync::Arc;
 
@@ -99,6 +99,8 @@ pub async fn handle_message(
     }
     let (lead, _created) = leads::lock_or_create(&mut tx, artist.id, wa_id).await?;
     messages::insert_inbound(&mut tx, artist.id, lead.id, wa_id, &inbound).await?;
+    // Blue ticks for the client and, for a photo, its download: the sender does both.
+    effects::enqueue_inbound_chores(&mut tx, artist.id, lead.id, &inbound, correlation_id).await?;
     let now = chrono::Utc::now();
     let wamid = inbound.id.clone();
     let event = Event::Inbound(inbound);
@@ -138,16 +140,10 @@ pub async fn handle_receipt(fleet: &Fleet, s: &StatusUpdate) -> Result<(), ItemE
     let changed = messages::apply_receipt(&fleet.pool, s).await?;
     match changed {
         None => tracing::debug!(wamid = %s.id, status = s.delivery.as_str(), "receipt for an unknown message or an older status; ignored"),
-        Some((id, lead_id)) if s.delivery == whatsapp::Delivery::Failed => {
-            system_events::record(
-                &fleet.pool,
-                None,
-                lead_id,
-                "message_failed",
-                Severity::Warning,
-                serde_json::json!({"message_id": id, "wamid": s.id, "code": s.error_code, "detail": s.error_detail}),
-            )
-            .await?;
+        Some((id, _lead_id)) if s.delivery == whatsapp::Delivery::Failed => {
+            let detail = s.error_detail.as_deref().unwrap_or("delivery failed");
+            let failure = failures::Failure { message_id: id, kind: "message_failed", code: s.error_code, detail };
+            failures::report(&fleet.pool, &failure, &shared::telemetry::new_correlation_id()).await?;
         }
         Some(_) => {}
     }

@@ -2,3 +2,4 @@
 
 pub mod whatsapp;
 pub mod stripe;
+pub mod whatsapp_errors;

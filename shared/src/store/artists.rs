@@ -96,3 +96,56 @@ pub async fn set_sending_paused(db: impl PgExecutor<'_>, id: Uuid, reason: Optio
     .await?;
     Ok(())
 }
+
+/// Stops sending for an artist (WhatsApp token expired, account blocked). True only for the call
+/// that actually paused it, so the alert is raised once.
+pub async fn pause_sending(db: impl PgExecutor<'_>, id: Uuid, reason: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE artists SET sending_paused_at = now(), sending_paused_reason = $2, updated_at = now()
+         WHERE id = $1 AND sending_paused_at IS NULL",
+    )
+    .bind(id)
+    .bind(reason)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Resumes sending for an artist after an operator fixed the cause (e.g. a new token in the
+/// artist's configuration): clears the pause and queues every message parked meanwhile again,
+/// in their original order, through the outbox. Returns how many were queued again.
+pub async fn resume_sending(pool: &sqlx::PgPool, id: Uuid) -> Result<u64, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("UPDATE artists SET sending_paused_at = NULL, sending_paused_reason = NULL, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    // The original send job is the outbox row with the message's id; a copy under a new id is
+    // published again (the sender is idempotent by message id).
+    let requeued = sqlx::query(
+        "INSERT INTO outbox (id, topic, payload, headers)
+         SELECT gen_random_uuid(), o.topic, o.payload, o.headers
+           FROM messages m JOIN outbox o ON o.id = m.id
+          WHERE m.artist_id = $1 AND m.direction = 'out' AND m.status = 'queued' AND m.parked_at IS NOT NULL
+          ORDER BY m.send_seq",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE messages SET parked_at = NULL, parked_reason = NULL
+         WHERE artist_id = $1 AND direction = 'out' AND status = 'queued' AND parked_at IS NOT NULL",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(requeued.rows_affected())
+}
+
+/// Whether sending is paused for an artist right now (checked again just before each API call).
+pub async fn sending_paused(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool, sqlx::Error> {
+    let paused: Option<bool> =
+        sqlx::query_scalar("SELECT sending_paused_at IS NOT NULL FROM artists WHERE id = $1").bind(id).fetch_optional(db).await?;
+    Ok(paused.unwrap_or(false))
+}

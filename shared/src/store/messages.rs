@@ -111,7 +111,7 @@ pub enum Claim {
 /// job cannot both call the API. A crashed holder's lease simply expires.
 pub async fn claim(db: &sqlx::PgPool, id: Uuid, lease_secs: i64) -> Result<Claim, sqlx::Error> {
     let won = sqlx::query(
-        "UPDATE messages SET lease_until = now() + make_interval(secs => $2)
+        "UPDATE messages SET lease_until = now() + make_interval(secs => $2), parked_at = NULL, parked_reason = NULL
          WHERE id = $1 AND direction = 'out' AND provider_id IS NULL AND status = 'queued'
            AND (lease_until IS NULL OR lease_until < now())",
     )
@@ -136,6 +136,77 @@ pub async fn release(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Erro
         .execute(db)
         .await?;
     Ok(())
+}
+
+/// Gives the lease back without counting an attempt (the API was not called: pacing said wait).
+pub async fn give_back(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE messages SET lease_until = NULL WHERE id = $1 AND provider_id IS NULL").bind(id).execute(db).await?;
+    Ok(())
+}
+
+/// Older messages to the same recipient that are still waiting to be sent (not parked). The
+/// sender only sends a message when this is zero: messages leave in production order.
+pub async fn unsent_before(db: impl PgExecutor<'_>, id: Uuid) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM messages m JOIN messages p
+           ON p.artist_id = m.artist_id AND p.wa_id = m.wa_id AND p.direction = 'out' AND p.status = 'queued'
+          AND p.parked_at IS NULL AND p.send_seq < m.send_seq
+         WHERE m.id = $1",
+    )
+    .bind(id)
+    .fetch_one(db)
+    .await
+}
+
+/// Sets a queued message aside (artist paused, job dead-lettered): it keeps its place in the
+/// transcript and can be sent later, but younger messages to the recipient stop waiting for it.
+pub async fn park(db: impl PgExecutor<'_>, id: Uuid, reason: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE messages SET parked_at = now(), parked_reason = $2, lease_until = NULL
+         WHERE id = $1 AND status = 'queued' AND provider_id IS NULL",
+    )
+    .bind(id)
+    .bind(reason)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Meta said the 24 h window is closed: the next attempt sends the template equivalent.
+pub async fn force_template(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE messages SET force_template = true, lease_until = NULL, attempts = attempts + 1 WHERE id = $1 AND provider_id IS NULL",
+    )
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// What decides between a free-form message and its template.
+#[derive(Debug, Clone, Default)]
+pub struct WindowFacts {
+    /// The recipient's last message to this artist's number: the lead's `last_inbound_at` or the
+    /// newest inbound transcript row (when we received it), whichever is later.
+    pub last_inbound_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub client_name: Option<String>,
+    /// Meta already refused this message as outside the window (131047).
+    pub force_template: bool,
+}
+
+pub async fn window_facts(db: impl PgExecutor<'_>, id: Uuid) -> Result<WindowFacts, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT m.force_template, l.name,
+                GREATEST(l.last_inbound_at,
+                         (SELECT max(i.created_at) FROM messages i
+                           WHERE i.artist_id = m.artist_id AND i.wa_id = m.wa_id AND i.direction = 'in')) AS last_inbound_at
+         FROM messages m LEFT JOIN leads l ON l.id = m.lead_id WHERE m.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    let Some(r) = row else { return Ok(WindowFacts::default()) };
+    Ok(WindowFacts { last_inbound_at: r.try_get("last_inbound_at")?, client_name: r.try_get("name")?, force_template: r.try_get("force_template")? })
 }
 
 /// Records Meta's acceptance (wamid). Only the first acceptance counts.
