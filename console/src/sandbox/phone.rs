@@ -32,7 +32,8 @@ pub const PHONE_CSS: &str = r#"
 .phone .choices button small{display:block;color:var(--muted);font-size:.72rem}
 .phone .choice{display:block;margin-top:.3rem;color:#027eb5;text-align:center;border-top:1px solid var(--line);padding-top:.3rem}
 .phone details.list summary{cursor:pointer;color:#027eb5;text-align:center;margin-top:.4rem;border-top:1px solid var(--line);padding-top:.35rem;list-style:none}
-.phone form.compose{display:flex;gap:.4rem;padding:.5rem;background:#f0f0f0;align-items:center;position:sticky;bottom:0}
+.phone .footer{position:sticky;bottom:0;z-index:2}
+.phone form.compose{display:flex;gap:.4rem;padding:.5rem;background:#f0f0f0;align-items:center}
 .phone form.compose input[type=text]{flex:1;border-radius:20px}
 .phone form.compose button{border-radius:20px;background:#075e54;border-color:#075e54}
 .phone .attach{padding:.4rem .5rem;background:#f0f0f0;border-top:1px solid #e0e0e0}
@@ -80,7 +81,7 @@ const PHONE_JS: &str = r#"
       const r = await fetch(f.action, {method: 'POST', body: f.dataset.ajax === 'image' ? data : new URLSearchParams(data), headers: {'accept': 'application/json'}});
       const j = await r.json();
       if (!r.ok) throw new Error(j.error || r.status);
-      if (f.dataset.ajax === 'image') { chat.insertAdjacentHTML('beforeend', j.html); f.reset(); down(); }
+      if (f.dataset.ajax === 'image') { chat.insertAdjacentHTML('beforeend', j.html); f.reset(); f.closest('details').open = false; down(); }
     } catch (e) {
       if (b) { b.classList.add('failed'); b.title = 'not delivered: ' + e.message; }
       else alert('Not sent: ' + e.message);
@@ -223,21 +224,23 @@ pub async fn show(State(state): State<AppState>, Query(q): Query<PhoneQuery>) ->
                         @if items.is_empty() { p.small.muted style="text-align:center" { "Say hi to start a consultation." } }
                         @for (_, b) in &items { (b) }
                     }
-                    details.attach {
-                        summary { "📷 Send a photo" }
-                        form method="post" action="/sandbox/phone/image" enctype="multipart/form-data" data-ajax="image" {
+                    div.footer {
+                        details.attach {
+                            summary { "📷 Send a photo" }
+                            form method="post" action="/sandbox/phone/image" enctype="multipart/form-data" data-ajax="image" {
+                                input type="hidden" name="wa" value=(wa);
+                                input type="hidden" name="name" value=(name);
+                                input type="file" name="file" accept="image/*" required;
+                                input type="text" name="caption" placeholder="Caption (optional)";
+                                button type="submit" { "Send photo" }
+                            }
+                        }
+                        form.compose method="post" action="/sandbox/phone/send" data-ajax="text" {
                             input type="hidden" name="wa" value=(wa);
                             input type="hidden" name="name" value=(name);
-                            input type="file" name="file" accept="image/*" required;
-                            input type="text" name="caption" placeholder="Caption (optional)";
-                            button type="submit" { "Send photo" }
+                            input #text type="text" name="text" placeholder="Message" autocomplete="off" required autofocus;
+                            button #send type="submit" { "Send" }
                         }
-                    }
-                    form.compose method="post" action="/sandbox/phone/send" data-ajax="text" {
-                        input type="hidden" name="wa" value=(wa);
-                        input type="hidden" name="name" value=(name);
-                        input #text type="text" name="text" placeholder="Message" autocomplete="off" required autofocus;
-                        button #send type="submit" { "Send" }
                     }
                 }
                 script { (PreEscaped(PHONE_JS)) }
