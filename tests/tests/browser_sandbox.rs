@@ -604,6 +604,44 @@ async fn a_new_user_reaches_a_paid_deposit_in_the_sandbox_browser() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     b.screenshot("client-after-payment").await;
 
+    // 7. The console shows the paid lead (reference photo included), the funnel and the queues.
+    b.step = "console-after".into();
+    let lead_id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM leads WHERE wa_id = $1")
+        .bind(CLIENT_WA)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    b.goto(&format!("{site}/leads/{lead_id}")).await;
+    b.wait_js(
+        "the reference photo",
+        "[...document.querySelectorAll('.refs img')].some(i => i.complete && i.naturalWidth > 0)",
+        Duration::from_secs(10),
+    )
+    .await;
+    b.wait_js(
+        "the paid status",
+        "document.body.innerText.includes('BOOKING_PENDING')",
+        Duration::from_secs(5),
+    )
+    .await;
+    b.screenshot("console-lead-paid").await;
+    b.goto(&format!("{site}/funnel")).await;
+    b.wait_js(
+        "the funnel",
+        "document.body.innerText.includes('Per week')",
+        Duration::from_secs(5),
+    )
+    .await;
+    b.screenshot("console-funnel").await;
+    b.goto(&format!("{site}/queues")).await;
+    b.wait_js(
+        "queue health",
+        "document.body.innerText.includes('outbound.whatsapp')",
+        Duration::from_secs(5),
+    )
+    .await;
+    b.screenshot("console-queues").await;
+
     eprintln!(
         "browser test: consultation → approval → payment → BOOKING_PENDING in {:.1}s",
         started.elapsed().as_secs_f64()

@@ -447,8 +447,8 @@ async fn queues_show_dead_letters_and_replay_them_with_csrf() {
 async fn funnel_media_and_action_links() {
     let env = TestEnv::new().await;
     let media_dir = std::env::temp_dir().join(format!("inkline-media-{}", env.name));
-    std::fs::create_dir_all(&media_dir).unwrap();
-    std::fs::write(media_dir.join("987654321.png"), b"\x89PNG fake").unwrap();
+    std::fs::create_dir_all(media_dir.join("ab")).unwrap();
+    std::fs::write(media_dir.join("ab/abcdef"), b"\x89PNG fake").unwrap();
     let console = start_console(
         &env,
         Some(ADMIN_KEY),
@@ -456,6 +456,15 @@ async fn funnel_media_and_action_links() {
     )
     .await;
     seed_lead(&env, env.artist_id, "447700900601", "F", "QUALIFYING", 1).await;
+    sqlx::query(
+        "INSERT INTO media (id, artist_id, media_id, mime_type, sha256, size_bytes, storage_path)
+         VALUES ($1, $2, '987654321', 'image/png', 'abcdef', 9, 'ab/abcdef')",
+    )
+    .bind(uuid::Uuid::now_v7())
+    .bind(env.artist_id)
+    .execute(&env.pool)
+    .await
+    .unwrap();
     let mut b = Browser::new(&console);
     b.login(ADMIN_KEY).await;
     let funnel = b.get("/funnel?weeks=4").await.text().await.unwrap();

@@ -1,13 +1,16 @@
-//! Reference images: `GET /media/{media_id}` serves the bytes the media store kept under
-//! `MEDIA_DIR` (or, in the sandbox, what the client phone uploaded). Signed-in people only.
+//! Reference images: `GET /media/{media_id}` serves the bytes the sender's media download kept
+//! (the `media` table names the file under `MEDIA_DIR`), or in the sandbox what the client phone
+//! uploaded before the download finished. Signed-in people only; an artist only their own.
 
 use crate::server::AppState;
 use crate::session::SignedIn;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use sqlx::Row;
+use std::path::{Component, PathBuf};
 
-/// Whether `id` is safe to use as a file name (Meta's media ids are digits; ours are word chars).
+/// Whether `id` looks like a media id (Meta's are digits; the sandbox's too).
 fn safe_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 128
@@ -16,67 +19,67 @@ fn safe_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
-fn mime_for(name: &str) -> &'static str {
-    match name
-        .rsplit_once('.')
-        .map(|(_, e)| e.to_ascii_lowercase())
-        .as_deref()
-    {
-        Some("png") => "image/png",
-        Some("webp") => "image/webp",
-        Some("gif") => "image/gif",
-        _ => "image/jpeg",
-    }
+/// `MEDIA_DIR/<relative>`, refusing anything that could leave the directory.
+fn inside(dir: &std::path::Path, relative: &str) -> Option<PathBuf> {
+    let rel = std::path::Path::new(relative);
+    rel.components()
+        .all(|c| matches!(c, Component::Normal(_)))
+        .then(|| dir.join(rel))
+}
+
+fn image(bytes: impl Into<axum::body::Body>, mime: &str) -> Response {
+    // Only image types are served as such; anything else is a download, never rendered.
+    let mime = if mime.starts_with("image/") {
+        mime.to_owned()
+    } else {
+        "application/octet-stream".to_owned()
+    };
+    (
+        [
+            (header::CONTENT_TYPE, mime),
+            (header::CACHE_CONTROL, "private, max-age=3600".to_owned()),
+        ],
+        bytes.into(),
+    )
+        .into_response()
 }
 
 /// `GET /media/{media_id}`.
 pub async fn show(
     State(state): State<AppState>,
-    _who: SignedIn,
+    who: SignedIn,
     Path(id): Path<String>,
 ) -> Response {
     if !safe_id(&id) {
         return StatusCode::NOT_FOUND.into_response();
     }
-    if let Some((bytes, mime)) = state.sandbox.as_ref().and_then(|s| s.media(&id)) {
-        return (
-            [
-                (header::CONTENT_TYPE, mime),
-                (header::CACHE_CONTROL, "private, max-age=3600".to_owned()),
-            ],
-            bytes,
-        )
-            .into_response();
-    }
-    // The media store's layout: `MEDIA_DIR/<id>` or `MEDIA_DIR/<id>.<ext>` (first match wins).
-    let dir = state.media_dir.as_ref().clone();
-    let found = tokio::task::spawn_blocking(move || {
-        let entries = std::fs::read_dir(&dir).ok()?;
-        entries.filter_map(Result::ok).map(|e| e.path()).find(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n == id || n.split_once('.').is_some_and(|(stem, _)| stem == id))
-        })
-    })
-    .await
-    .ok()
-    .flatten();
-    let Some(path) = found else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    match tokio::fs::read(&path).await {
-        Ok(bytes) => {
-            let mime = mime_for(&path.to_string_lossy());
-            (
-                [
-                    (header::CONTENT_TYPE, mime.to_owned()),
-                    (header::CACHE_CONTROL, "private, max-age=3600".to_owned()),
-                ],
-                bytes,
-            )
-                .into_response()
+    let row = sqlx::query(
+        "SELECT m.storage_path, m.mime_type FROM media m JOIN artists a ON a.id = m.artist_id
+         WHERE m.media_id = $1 AND ($2::text IS NULL OR a.slug = $2) ORDER BY m.fetched_at DESC LIMIT 1",
+    )
+    .bind(&id)
+    .bind(who.who.artist())
+    .fetch_optional(&state.pool)
+    .await;
+    match row {
+        Ok(Some(r)) => {
+            let (path, mime): (String, String) =
+                match (r.try_get("storage_path"), r.try_get("mime_type")) {
+                    (Ok(p), Ok(m)) => (p, m),
+                    _ => return StatusCode::NOT_FOUND.into_response(),
+                };
+            if let Some(file) = inside(&state.media_dir, &path)
+                && let Ok(bytes) = tokio::fs::read(&file).await
+            {
+                return image(bytes, &mime);
+            }
         }
-        Err(_) => StatusCode::NOT_FOUND.into_response(),
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot look up media"),
+    }
+    match state.sandbox.as_ref().and_then(|s| s.media(&id)) {
+        Some((bytes, mime)) => image(bytes, &mime),
+        None => StatusCode::NOT_FOUND.into_response(),
     }
 }
 
@@ -85,11 +88,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ids_cannot_escape_the_media_dir() {
+    fn ids_and_paths_cannot_escape_the_media_dir() {
         assert!(safe_id("1234567890"));
         assert!(safe_id("sbx_abc-1"));
         assert!(!safe_id("../etc/passwd"));
         assert!(!safe_id("a/b"));
         assert!(!safe_id(""));
+        let dir = std::path::Path::new("/m");
+        assert_eq!(
+            inside(dir, "ab/abcdef"),
+            Some(PathBuf::from("/m/ab/abcdef"))
+        );
+        assert_eq!(inside(dir, "../x"), None);
+        assert_eq!(inside(dir, "/etc/passwd"), None);
     }
 }
