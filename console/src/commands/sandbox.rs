@@ -1,7 +1,7 @@
 //! `inkline sandbox`: the one-command demo (see docs/console.md, "Sandbox").
 
 use crate::sandbox::start::{self, Options};
-use shared::config::DEFAULT_AMQP_URL;
+use shared::config::{DEFAULT_AMQP_URL, DEFAULT_DATABASE_URL};
 use std::net::SocketAddr;
 
 /// Arguments of `inkline sandbox`.
@@ -13,19 +13,34 @@ pub struct Args {
     /// Where the ingress listens.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub ingress_addr: SocketAddr,
-    /// The sandbox database, dropped and created again at every start.
-    #[arg(
-        long,
-        env = "SANDBOX_DATABASE_URL",
-        default_value = "postgres://postgres@127.0.0.1:5432/inkline_sandbox"
-    )]
-    pub database_url: String,
-    /// The broker; the sandbox empties its queues in this vhost at start.
-    #[arg(long, env = "SANDBOX_AMQP_URL", default_value = DEFAULT_AMQP_URL)]
-    pub amqp_url: String,
+    /// The sandbox database, dropped and created again at every start (default: DATABASE_URL's
+    /// server with the database `inkline_sandbox`).
+    #[arg(long, env = "SANDBOX_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// The broker (default: AMQP_URL); the sandbox empties its queues in this vhost at start.
+    #[arg(long, env = "SANDBOX_AMQP_URL")]
+    pub amqp_url: Option<String>,
     /// Keep whatever is in the queues instead of emptying them.
     #[arg(long)]
     pub keep_queues: bool,
+}
+
+/// The server of `DATABASE_URL` (or the default one) with the database `inkline_sandbox`: the
+/// sandbox never touches the real database.
+fn sandbox_database_url(database_url: Option<String>) -> String {
+    let url = database_url
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+    let (without_query, query) = match url.split_once('?') {
+        Some((u, q)) => (u.to_owned(), format!("?{q}")),
+        None => (url.clone(), String::new()),
+    };
+    match without_query.rsplit_once('/') {
+        Some((server, _)) if server.contains("://") => {
+            format!("{server}/inkline_sandbox{query}")
+        }
+        _ => format!("{without_query}/inkline_sandbox{query}"),
+    }
 }
 
 fn args_console_is_not_default(console_url: &str) -> bool {
@@ -43,9 +58,18 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let console = bind(args.console_addr, "console").await?;
     let ingress = bind(args.ingress_addr, "ingress").await?;
     let mut running = start::start(Options {
-        database_url: args.database_url,
+        database_url: args
+            .database_url
+            .unwrap_or_else(|| sandbox_database_url(std::env::var("DATABASE_URL").ok())),
         recreate_database: true,
-        amqp_url: args.amqp_url,
+        amqp_url: args
+            .amqp_url
+            .or_else(|| {
+                std::env::var("AMQP_URL")
+                    .ok()
+                    .filter(|u| !u.trim().is_empty())
+            })
+            .unwrap_or_else(|| DEFAULT_AMQP_URL.to_owned()),
         purge_queues: !args.keep_queues,
         console,
         ingress,
@@ -77,4 +101,27 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     running.wait().await;
     running.stop().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sandbox_database_sits_beside_the_real_one() {
+        assert_eq!(
+            sandbox_database_url(None),
+            "postgres://postgres@127.0.0.1:5432/inkline_sandbox"
+        );
+        assert_eq!(
+            sandbox_database_url(Some(
+                "postgres://u:p@db:5432/inkline?sslmode=disable".into()
+            )),
+            "postgres://u:p@db:5432/inkline_sandbox?sslmode=disable"
+        );
+        assert_eq!(
+            sandbox_database_url(Some("postgres://db".into())),
+            "postgres://db/inkline_sandbox"
+        );
+    }
 }
