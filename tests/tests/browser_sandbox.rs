@@ -625,6 +625,25 @@ async fn a_new_user_reaches_a_paid_deposit_in_the_sandbox_browser() {
     )
     .await;
     b.screenshot("console-lead-paid").await;
+    // Usable on a phone: nothing wider than the 430 px window.
+    for page in [
+        format!("/leads/{lead_id}"),
+        "/leads".into(),
+        "/funnel".into(),
+        "/queues".into(),
+        format!("/sandbox/phone?wa={CLIENT_WA}"),
+    ] {
+        b.goto(&format!("{site}{page}")).await;
+        let wide = b
+            .js(
+                "return document.documentElement.scrollWidth - window.innerWidth;",
+                json!([]),
+            )
+            .await;
+        if wide.as_i64().unwrap_or(0) > 0 {
+            fail!(b, "{page} is {wide} px wider than a phone screen");
+        }
+    }
     b.goto(&format!("{site}/funnel")).await;
     b.wait_js(
         "the funnel",

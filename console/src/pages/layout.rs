@@ -20,7 +20,7 @@ header.top .who{font-size:.85rem;color:#bdb7c9;display:flex;gap:.5rem;align-item
 header.top .who button{background:none;border:1px solid #ffffff40;color:#fff;padding:.2rem .6rem;font-size:.8rem}
 main{max-width:1100px;margin:0 auto;padding:1rem}
 h1{font-size:1.4rem;margin:.3rem 0 1rem}h2{font-size:1.05rem;margin:0 0 .6rem}
-.card{background:var(--card);border:1px solid var(--line);border-radius:var(--radius);padding:1rem;margin-bottom:1rem}
+.card{background:var(--card);border:1px solid var(--line);border-radius:var(--radius);padding:1rem;margin-bottom:1rem;min-width:0;overflow-wrap:anywhere}
 .grid{display:grid;gap:1rem;grid-template-columns:repeat(auto-fit,minmax(300px,1fr))}
 table{width:100%;border-collapse:collapse}th,td{text-align:left;padding:.5rem .4rem;border-bottom:1px solid var(--line);vertical-align:top}
 th{font-size:.75rem;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);font-weight:600}
@@ -52,7 +52,7 @@ button:disabled{opacity:.45;cursor:not-allowed}
 .bar{height:8px;background:var(--accent-2);border-radius:4px;overflow:hidden}.bar span{display:block;height:100%;background:var(--accent)}
 .pager{display:flex;justify-content:space-between;margin-top:.8rem}
 .login{max-width:380px;margin:8vh auto}.login input{width:100%}
-code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.82rem}pre{white-space:pre-wrap;margin:0}
+code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.82rem}pre{white-space:pre-wrap;overflow-wrap:anywhere;margin:0}
 @media (max-width:640px){main{padding:.6rem}.hide-sm{display:none}.bubble{max-width:92%}th,td{padding:.45rem .25rem}}
 "#;
 
