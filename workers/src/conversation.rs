@@ -116,17 +116,7 @@ pub async fn handle_message(
             effects::apply(&mut tx, &who, lead.state.status, &decision).await?;
         }
         Err(illegal) => {
-            metrics().illegal_transitions.with_label_values(&[illegal.from.as_str(), illegal.to.as_str()]).inc();
-            tracing::error!(lead_id = %lead.id, from = %illegal.from, to = %illegal.to, cause = %illegal.cause, "illegal transition refused");
-            system_events::record(
-                &mut *tx,
-                Some(artist.id),
-                Some(lead.id),
-                "illegal_transition",
-                Severity::Error,
-                serde_json::json!({"from": illegal.from, "to": illegal.to, "cause": illegal.cause, "wamid": wamid}),
-            )
-            .await?;
+            effects::refuse_illegal(&mut tx, artist.id, lead.id, &illegal, serde_json::json!({"wamid": wamid})).await?;
         }
     }
     tx.commit().await?;

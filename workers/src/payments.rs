@@ -185,21 +185,7 @@ async fn decide(
             effects::apply(tx, &who, lead.state.status, &decision).await?;
         }
         Err(illegal) => {
-            metrics()
-                .illegal_transitions
-                .with_label_values(&[illegal.from.as_str(), illegal.to.as_str()])
-                .inc();
-            tracing::error!(lead_id = %lead.id, %illegal, "illegal transition refused");
-            let detail = serde_json::json!({"from": illegal.from, "to": illegal.to, "cause": illegal.cause, "event": event});
-            system_events::record(
-                &mut *tx,
-                Some(artist.id),
-                Some(lead.id),
-                "illegal_transition",
-                Severity::Error,
-                detail,
-            )
-            .await?;
+            effects::refuse_illegal(tx, artist.id, lead.id, &illegal, serde_json::json!({"event": event})).await?;
         }
     }
     Ok(())

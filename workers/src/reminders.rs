@@ -71,17 +71,7 @@ async fn fire_one(fleet: &Fleet, id: Uuid, lead_id: Uuid) -> anyhow::Result<Fire
             effects::apply(&mut tx, &who, lead.state.status, &decision).await?;
         }
         Err(illegal) => {
-            shared::metrics::metrics().illegal_transitions.with_label_values(&[illegal.from.as_str(), illegal.to.as_str()]).inc();
-            tracing::error!(lead_id = %lead.id, from = %illegal.from, to = %illegal.to, cause = %illegal.cause, "illegal transition refused");
-            system_events::record(
-                &mut *tx,
-                Some(artist.id),
-                Some(lead.id),
-                "illegal_transition",
-                Severity::Error,
-                serde_json::json!({"from": illegal.from, "to": illegal.to, "cause": illegal.cause, "reminder_id": id}),
-            )
-            .await?;
+            effects::refuse_illegal(&mut tx, artist.id, lead.id, &illegal, serde_json::json!({"reminder_id": id})).await?;
         }
     }
     tx.commit().await?;

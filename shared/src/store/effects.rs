@@ -153,3 +153,21 @@ pub async fn enqueue_inbound_chores(
     }
     Ok(())
 }
+
+/// A decision the transition table refused: logged with lead, from, to and cause, counted, and
+/// recorded as a system event (with `context` saying what triggered it). Nothing else changes.
+pub async fn refuse_illegal(
+    tx: &mut PgConnection,
+    artist_id: Uuid,
+    lead_id: Uuid,
+    illegal: &crate::domain::IllegalTransition,
+    context: serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    crate::metrics::metrics()
+        .illegal_transitions
+        .with_label_values(&[illegal.from.as_str(), illegal.to.as_str()])
+        .inc();
+    tracing::error!(%lead_id, from = %illegal.from, to = %illegal.to, cause = %illegal.cause, "illegal transition refused");
+    let detail = serde_json::json!({"from": illegal.from, "to": illegal.to, "cause": illegal.cause, "context": context});
+    system_events::record(&mut *tx, Some(artist_id), Some(lead_id), "illegal_transition", Severity::Error, detail).await
+}
