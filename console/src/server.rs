@@ -42,6 +42,7 @@ impl AppState {
 
     /// The state from already-open connections.
     pub fn new(pool: PgPool, bus: Bus, cfg: &ConsoleConfig) -> AppState {
+        shared::actions::links::configure_public_base_url(&cfg.api.public_base_url);
         AppState {
             pool,
             bus,

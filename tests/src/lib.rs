@@ -2,6 +2,7 @@
 //! and helpers that start the real ingress and worker roles in-process (or as processes).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod consult;
 pub mod env;
 pub mod fleet;
 pub mod wait;

@@ -8,23 +8,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 use workers::Role;
 
-/// Answers that complete the demo artist's consultation, one per question.
-const ANSWERS: [&str; 14] = [
-    "Hi",
-    "A fine-line swallow with a small banner",
-    "left forearm",
-    "10x15cm",
-    "fine line",
-    "2",
-    "no",
-    "no",
-    "£600",
-    "London",
-    "@sam.ink",
-    "skip",
-    "in the next couple of months",
-    "",
-];
+use harness::consult::HAPPY_PATH as ANSWERS;
 
 static WAMID: AtomicI64 = AtomicI64::new(1);
 
@@ -48,7 +32,7 @@ async fn status_of(env: &TestEnv, wa_id: &str) -> String {
 }
 
 async fn consult(env: &TestEnv, ingress: &Running, wa_id: &str) {
-    for answer in ANSWERS.iter().filter(|a| !a.is_empty()) {
+    for answer in ANSWERS {
         say(env, ingress, wa_id, answer).await;
     }
 }
@@ -130,9 +114,7 @@ async fn two_worker_processes_keep_concurrent_leads_consistent() {
         })
         .await;
         for answer in &ANSWERS[2..] {
-            if !answer.is_empty() {
-                say(env, ingress, wa, answer).await;
-            }
+            say(env, ingress, wa, answer).await;
         }
     });
     futures::future::join_all(runs).await;

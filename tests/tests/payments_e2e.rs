@@ -17,22 +17,7 @@ use workers::Role;
 
 const WAIT: Duration = Duration::from_secs(20);
 
-/// Answers that complete the demo artist's consultation (transcript 01), one per question.
-const ANSWERS: [&str; 13] = [
-    "Hi",
-    "A fine-line swallow with a small banner",
-    "left forearm",
-    "10x15cm",
-    "fine line",
-    "2",
-    "no",
-    "no",
-    "£600",
-    "London",
-    "@sam.ink",
-    "skip",
-    "in the next couple of months",
-];
+use harness::consult::HAPPY_PATH as ANSWERS;
 
 async fn say(env: &TestEnv, ingress: &Running, wa_id: &str, n: usize, text: &str) {
     let before = env.graph.sent_to(wa_id).len();

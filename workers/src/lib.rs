@@ -85,6 +85,7 @@ impl Fleet {
     pub async fn connect(cfg: WorkerConfig, shutdown: &Shutdown) -> anyhow::Result<Fleet> {
         let pool = shared::store::db::connect(&cfg.db).await.map_err(|e| anyhow::anyhow!("cannot connect to DATABASE_URL: {e}"))?;
         shared::store::db::check_schema(&pool).await?;
+        shared::actions::links::configure_public_base_url(&cfg.api.public_base_url);
         let bus = Bus::start(cfg.bus.clone(), "worker", shutdown.child());
         let http = reqwest::Client::builder()
             .timeout(cfg.api.http_timeout)

@@ -43,10 +43,6 @@ fn sandbox_database_url(database_url: Option<String>) -> String {
     }
 }
 
-fn args_console_is_not_default(console_url: &str) -> bool {
-    console_url != "http://127.0.0.1:8090"
-}
-
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let bind = |addr: SocketAddr, what: &'static str| async move {
         tokio::net::TcpListener::bind(addr).await.map_err(|e| {
@@ -91,13 +87,6 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         running.sandbox.graph.base_url(),
         running.sandbox.stripe.base_url(),
     );
-    if std::env::var("PUBLIC_BASE_URL").is_err()
-        && args_console_is_not_default(&running.console_url)
-    {
-        println!(
-            "  Note: action links in artist notifications use PUBLIC_BASE_URL (default http://127.0.0.1:8090);\n        start the sandbox with PUBLIC_BASE_URL={c} so they point here.\n"
-        );
-    }
     running.wait().await;
     running.stop().await;
     Ok(())

@@ -72,8 +72,20 @@ pub struct LinkPreview {
     pub expires_at: DateTime<Utc>,
 }
 
-/// `PUBLIC_BASE_URL` (the variable `ApiConfig` reads), without a trailing slash.
+static CONFIGURED_BASE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Sets the base URL links are minted with, from `ApiConfig::public_base_url`; binaries call it once
+/// at start (the first call wins).
+pub fn configure_public_base_url(base: &str) {
+    let _ = CONFIGURED_BASE.set(base.trim().trim_end_matches('/').to_owned());
+}
+
+/// The configured public base URL (see `configure_public_base_url`), else `PUBLIC_BASE_URL` from the
+/// environment, without a trailing slash.
 pub fn public_base_url() -> String {
+    if let Some(base) = CONFIGURED_BASE.get() {
+        return base.clone();
+    }
     std::env::var("PUBLIC_BASE_URL")
         .ok()
         .map(|v| v.trim().trim_end_matches('/').to_owned())
