@@ -63,6 +63,10 @@ impl TestEnv {
         let graph = FakeGraph::start().await;
         let mut artist = ArtistConfig::demo();
         artist.whatsapp_access_token = Some(ACCESS_TOKEN.into());
+        // Meta's real pair rate (one message per 6 s to a client) would make every consultation
+        // test take minutes; pacing itself is tested with explicit settings in sender_pacing.rs.
+        artist.pacing.pair_spacing_secs = 0.05;
+        artist.pacing.pair_burst = 5;
         graph.expect_token(&artist.phone_number_id, ACCESS_TOKEN);
         let (artist_id, _) = shared::store::artists::upsert(&pool, &artist).await.expect("artist");
         TestEnv { name, database_url, amqp_url, pool, graph, artist, artist_id, extra_env: HashMap::new() }
