@@ -210,7 +210,8 @@ pub fn payment(ctx: &mut Ctx, event: &PaymentEvent) -> Result<(), IllegalTransit
 /// A client message while a deposit is open or expired: a lost link is sent again, an expired
 /// one replaced on request; anything else gets the waiting answer.
 pub fn client_message(ctx: &mut Ctx, input: &Input) -> Result<(), IllegalTransition> {
-    if !asks_for_link(input) {
+    // A paid deposit is never replaced by a new link, whatever status the lead was left in.
+    if !asks_for_link(input) || is_paid(ctx) {
         if ctx.status() == Status::AwaitingDeposit
             && ctx
                 .state

@@ -194,6 +194,13 @@ pub fn take_over(ctx: &mut Ctx) -> Result<(), IllegalTransition> {
 pub fn resume(ctx: &mut Ctx) -> Result<(), IllegalTransition> {
     let from = ctx.status();
     let to = match (&ctx.state.handover, from) {
+        // Paid while the artist had the chat: continue after the payment, never before it.
+        (Some(h), Status::NeedsArtistReply)
+            if super::deposit::is_paid(ctx)
+                && matches!(h.resume_to, Status::PendingApproval | Status::AwaitingDeposit | Status::DepositExpired) =>
+        {
+            Status::BookingPending
+        }
         (Some(h), Status::NeedsArtistReply) => h.resume_to,
         // Handed over without a record of where from (e.g. set by an operator): continue the consultation.
         (None, Status::NeedsArtistReply) => Status::Qualifying,
