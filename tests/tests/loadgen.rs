@@ -34,6 +34,7 @@ pub fn small(
         progress: false,
         run_tag: 4242,
         storms: Vec::new(),
+        artists: 1,
     }
 }
 
@@ -103,6 +104,12 @@ async fn open_loop_at_a_fixed_rate_reports_latency_and_stays_clean() {
 #[tokio::test]
 async fn the_whole_consultation_reaches_pending_approval_and_notifies_the_artist() {
     let env = TestEnv::new().await;
+    // Without the 6 s pair spacing (Meta's per-recipient rate), 14 turns take seconds, not a minute.
+    let mut artist = env.artist.clone();
+    artist.pacing.pair_spacing_secs = 0.0;
+    shared::store::artists::upsert(&env.pool, &artist)
+        .await
+        .unwrap();
     let ingress = env.start_ingress().await;
     let _workers = env.start_workers(&ALL).await;
     let cfg = small(
@@ -200,6 +207,7 @@ async fn spawn_fleet_runs_the_real_binaries_and_reports_their_memory() {
         progress: false,
         run_tag: 4343,
         storms: Vec::new(),
+        artists: 1,
     };
     let s = loadgen::run(&cfg).await.unwrap();
     assert!(s.clean(), "{}", s.render_text());
@@ -232,6 +240,7 @@ fn non_loopback_targets_are_refused() {
         progress: false,
         run_tag: 1,
         storms: Vec::new(),
+        artists: 1,
     };
     assert!(cfg.validate().unwrap_err().to_string().contains("loopback"));
 }

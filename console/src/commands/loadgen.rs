@@ -50,6 +50,11 @@ pub struct Options {
     /// The artist's phone number id the webhooks are addressed to (the demo artist's by default).
     #[arg(long, default_value = "100000000000001")]
     pub phone_number_id: String,
+    /// Spread the clients over this many artists (each has its own number and send pacing, 80
+    /// msg/s by default). With --spawn-fleet they are created; otherwise artists 2..N must exist
+    /// (slug demo-lgI, phone number id 100000000000001+I).
+    #[arg(long, default_value_t = 1)]
+    pub artists: usize,
     /// Simulated clients (each one lead).
     #[arg(long, default_value_t = 20)]
     pub clients: usize,
@@ -147,6 +152,7 @@ impl Options {
             progress,
             run_tag,
             storms: self.storms.clone(),
+            artists: self.artists,
         };
         cfg.validate()?;
         Ok(cfg)

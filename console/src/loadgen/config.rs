@@ -59,6 +59,9 @@ pub struct Config {
     pub progress: bool,
     /// Digits that make this run's client numbers unique.
     pub run_tag: u32,
+    /// Artists the clients are spread over (client c talks to artist c mod N; artist 0 is the one
+    /// with `phone_number_id`, the others are `script::artist_variant`s that must exist in the fleet).
+    pub artists: usize,
     /// Scripted failures of the fake Graph API during the run (429/5xx storms).
     pub storms: Vec<Storm>,
 }
@@ -204,6 +207,10 @@ impl Config {
             (1..=20).contains(&self.max_attempts),
             "--max-attempts must be 1..=20".into(),
         )?;
+        range(
+            (1..=100).contains(&self.artists),
+            "--artists must be 1..=100".into(),
+        )?;
         Ok(())
     }
 
@@ -259,6 +266,7 @@ mod tests {
             progress: false,
             run_tag: 7,
             storms: Vec::new(),
+            artists: 1,
         }
     }
 

@@ -46,6 +46,8 @@ impl Counters {
 struct Ctx {
     cfg: Arc<Config>,
     url: Arc<str>,
+    /// The phone number id of each artist (client c talks to artist c mod len).
+    numbers: Arc<Vec<String>>,
     http: reqwest::Client,
     plans: Arc<Vec<Arc<Plan>>>,
     wa_ids: Arc<Vec<String>>,
@@ -78,14 +80,11 @@ impl Ctx {
         let wamid = format!("wamid.LG{}.{client}.{k}", self.cfg.run_tag);
         let name = format!("Load Client {client}");
         let ts = turn_time(self.base, k).timestamp();
-        let body = bytes::Bytes::from(payloads::text(
-            &self.cfg.phone_number_id,
-            wa_id,
-            &name,
-            &wamid,
-            ts,
-            turn.text,
-        ));
+        let number = self
+            .numbers
+            .get(client % self.numbers.len().max(1))
+            .map_or("", String::as_str);
+        let body = bytes::Bytes::from(payloads::text(number, wa_id, &name, &wamid, ts, turn.text));
         let sig = shared::webhook::signature::sign_whatsapp(self.cfg.app_secret.as_bytes(), &body);
         self.counters.sent.fetch_add(1, Ordering::Relaxed);
         self.tracker.mark_sent(client, k, Instant::now());
@@ -154,15 +153,34 @@ pub async fn drive(
     cfg: &Config,
     ingress: &str,
     graph: &FakeGraph,
-    artist: &ArtistConfig,
+    artists: &[ArtistConfig],
 ) -> anyhow::Result<Summary> {
+    let Some(artist) = artists.first() else {
+        anyhow::bail!("no artist to talk to");
+    };
     let started = Instant::now();
     let base = super::script::base_time();
     // Every client plays the same script; plan it once.
     let one = Arc::new(plan(artist, "Load Client", cfg.messages_per_client, base));
     let plans: Vec<Arc<Plan>> = (0..cfg.clients).map(|_| one.clone()).collect();
     let wa_ids: Vec<String> = (0..cfg.clients).map(|c| cfg.wa_id(c)).collect();
-    let (tracker, completed) = Tracker::new(&wa_ids, &plans, artist.artist_wa_id.clone());
+    let notify: Vec<String> = artists
+        .iter()
+        .filter_map(|a| a.artist_wa_id.clone())
+        .collect();
+    let (tracker, completed) = Tracker::new(&wa_ids, &plans, notify);
+    // Artist 0 answers on the configured number; the others on their own.
+    let numbers: Vec<String> = artists
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            if i == 0 {
+                cfg.phone_number_id.clone()
+            } else {
+                a.phone_number_id.clone()
+            }
+        })
+        .collect();
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .connect_timeout(Duration::from_secs(3))
@@ -172,6 +190,7 @@ pub async fn drive(
     let ctx = Ctx {
         cfg: Arc::new(cfg.clone()),
         url: webhook_url(ingress).into(),
+        numbers: Arc::new(numbers),
         http,
         plans: Arc::new(plans),
         wa_ids: Arc::new(wa_ids),

@@ -74,7 +74,7 @@ impl Fleet {
         opts: &FleetOptions,
         graph_base_url: &str,
         app_secret: &str,
-        artist: &ArtistConfig,
+        artists: &[ArtistConfig],
     ) -> Result<Fleet, FleetError> {
         let tag = uuid::Uuid::new_v4().simple().to_string();
         let name = format!("inkline_lg_{}", tag.get(..10).unwrap_or("x"));
@@ -115,7 +115,7 @@ impl Fleet {
         };
         // From here on a failure tears down what exists.
         match fleet
-            .setup(&database_url, graph_base_url, app_secret, artist)
+            .setup(&database_url, graph_base_url, app_secret, artists)
             .await
         {
             Ok(()) => Ok(fleet),
@@ -131,7 +131,7 @@ impl Fleet {
         database_url: &str,
         graph_base_url: &str,
         app_secret: &str,
-        artist: &ArtistConfig,
+        artists: &[ArtistConfig],
     ) -> Result<(), FleetError> {
         let pool = PgPoolOptions::new()
             .max_connections(2)
@@ -139,7 +139,9 @@ impl Fleet {
             .connect(database_url)
             .await?;
         shared::store::db::migrate(&pool).await?;
-        shared::store::artists::upsert(&pool, artist).await?;
+        for artist in artists {
+            shared::store::artists::upsert(&pool, artist).await?;
+        }
         pool.close().await;
         let vhost = self.name.clone();
         tokio::task::spawn_blocking(move || {

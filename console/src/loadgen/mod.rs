@@ -21,7 +21,10 @@ use tokio_util::sync::CancellationToken;
 /// asked), drive the clients, sample process memory, tear down.
 pub async fn run(cfg: &Config) -> anyhow::Result<Summary> {
     cfg.validate()?;
-    let artist = ArtistConfig::demo();
+    let base = ArtistConfig::demo();
+    let artists: Vec<ArtistConfig> = (0..cfg.artists)
+        .map(|i| script::artist_variant(&base, i))
+        .collect();
     let graph = FakeGraph::try_start().await?;
     let stop = CancellationToken::new();
     let graph_base = match cfg.graph_addr {
@@ -38,10 +41,10 @@ pub async fn run(cfg: &Config) -> anyhow::Result<Summary> {
             if cfg.progress {
                 eprintln!("loadgen: replies expected at WHATSAPP_API_BASE={graph_base}");
             }
-            driver::drive(cfg, ingress_url, &graph, &artist).await
+            driver::drive(cfg, ingress_url, &graph, &artists).await
         }
         Target::Spawn(opts) => {
-            let fleet = fleet::Fleet::start(opts, &graph_base, &cfg.app_secret, &artist).await?;
+            let fleet = fleet::Fleet::start(opts, &graph_base, &cfg.app_secret, &artists).await?;
             if cfg.progress {
                 eprintln!(
                     "loadgen: fleet {} up (ingress {}, logs {})",
@@ -50,7 +53,7 @@ pub async fn run(cfg: &Config) -> anyhow::Result<Summary> {
                     fleet.log_dir.display()
                 );
             }
-            let r = driver::drive(cfg, &fleet.ingress_url.clone(), &graph, &artist).await;
+            let r = driver::drive(cfg, &fleet.ingress_url.clone(), &graph, &artists).await;
             let memory = fleet.memory();
             fleet.teardown().await;
             r.map(|mut s| {
@@ -73,5 +76,5 @@ pub async fn run_against(
     graph: &FakeGraph,
 ) -> anyhow::Result<Summary> {
     cfg.validate()?;
-    driver::drive(cfg, ingress_url, graph, &ArtistConfig::demo()).await
+    driver::drive(cfg, ingress_url, graph, &[ArtistConfig::demo()]).await
 }

@@ -118,6 +118,21 @@ pub fn plan(artist: &ArtistConfig, name: &str, messages: usize, base: DateTime<U
     }
 }
 
+/// Artist `i` of a multi-artist run: the base configuration with its own slug, phone number id
+/// and notification number (artist 0 is the base itself). Every artist has its own per-number
+/// send pacing, so spreading clients over artists is how one run exceeds one number's rate.
+pub fn artist_variant(base: &ArtistConfig, i: usize) -> ArtistConfig {
+    if i == 0 {
+        return base.clone();
+    }
+    let mut a = base.clone();
+    a.slug = format!("{}-lg{i}", base.slug);
+    let pn: u64 = base.phone_number_id.parse().unwrap_or(100_000_000_000_001);
+    a.phone_number_id = pn.saturating_add(i as u64).to_string();
+    a.artist_wa_id = Some(format!("4477009{:05}", 10_000 + i));
+    a
+}
+
 /// A fixed base time for a run's webhook timestamps: now, truncated to the second.
 pub fn base_time() -> DateTime<Utc> {
     Utc.timestamp_opt(Utc::now().timestamp(), 0)
@@ -144,6 +159,20 @@ mod tests {
         }
         assert_eq!(p.final_status, "PENDING_APPROVAL", "{p:#?}");
         assert!(p.turns.iter().map(|t| t.artist_replies).sum::<usize>() >= 1);
+    }
+
+    #[test]
+    fn artist_variants_are_distinct_and_valid() {
+        let base = ArtistConfig::demo();
+        let v = artist_variant(&base, 3);
+        assert_ne!(v.phone_number_id, base.phone_number_id);
+        assert_ne!(v.slug, base.slug);
+        let json = serde_json::to_value(&v).unwrap();
+        assert!(ArtistConfig::from_json(json).is_ok());
+        assert_eq!(
+            artist_variant(&base, 0).phone_number_id,
+            base.phone_number_id
+        );
     }
 
     #[test]

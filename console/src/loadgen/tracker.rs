@@ -56,7 +56,7 @@ struct Inner {
 #[derive(Clone)]
 pub struct Tracker {
     inner: Arc<Mutex<Inner>>,
-    artist_wa_id: Option<String>,
+    artist_wa_ids: Arc<std::collections::HashSet<String>>,
     ready: mpsc::UnboundedSender<usize>,
 }
 
@@ -74,7 +74,7 @@ impl Tracker {
     pub fn new(
         wa_ids: &[String],
         plans: &[Arc<Plan>],
-        artist_wa_id: Option<String>,
+        artist_wa_ids: Vec<String>,
     ) -> (Tracker, mpsc::UnboundedReceiver<usize>) {
         let clients = plans
             .iter()
@@ -107,7 +107,7 @@ impl Tracker {
         (
             Tracker {
                 inner: Arc::new(Mutex::new(inner)),
-                artist_wa_id,
+                artist_wa_ids: Arc::new(artist_wa_ids.into_iter().collect()),
                 ready,
             },
             rx,
@@ -207,7 +207,7 @@ impl Tracker {
             return false;
         }
         let to = msg.to.trim_start_matches('+');
-        if self.artist_wa_id.as_deref() == Some(to) {
+        if self.artist_wa_ids.contains(to) {
             g.counts.artist_received += 1;
             return true;
         }
@@ -437,7 +437,7 @@ mod tests {
             ],
             final_status: "QUALIFYING".into(),
         });
-        let (t, mut ready) = Tracker::new(&["111".into()], &[plan], Some("999".into()));
+        let (t, mut ready) = Tracker::new(&["111".into()], &[plan], vec!["999".into()]);
         t.mark_sent(0, 0, Instant::now());
         assert_eq!(t.mark_acknowledged(0, 0), TurnState::Waiting);
         t.record_reply(&sent("111", "b", "w1"));
