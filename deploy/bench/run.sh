@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Benchmarks with their ceilings, in one run; writes docs/benchmarks.md.
+# Benchmarks with their ceilings, in one run; writes the markdown table for docs/benchmarks.md
+# (target/bench-results/benchmarks.md, or BENCH_DOC=docs/benchmarks.md to overwrite it).
 #
 #   deploy/bench/run.sh            # everything (about 12 minutes on 2 cores)
 #   QUICK=1 deploy/bench/run.sh    # shorter runs (about 5 minutes), same table
@@ -13,7 +14,8 @@ ROOT=$(pwd)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target/bench}
 BIN=$CARGO_TARGET_DIR/release
 OUT=${BENCH_OUT:-$ROOT/target/bench-results}
-DOC=${BENCH_DOC:-$ROOT/docs/benchmarks.md}
+# The generated table; docs/benchmarks.md carries it together with the analysis of each run.
+DOC=${BENCH_DOC:-$OUT/benchmarks.md}
 PG_ADMIN=${PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}
 QUICK=${QUICK:-0}
 if [ "$QUICK" = 1 ]; then SECS=10; SUSTAIN=30; else SECS=20; SUSTAIN=60; fi
