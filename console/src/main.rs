@@ -15,10 +15,20 @@ async fn main() -> std::process::ExitCode {
         Command::Sandbox(args) => commands::sandbox::run(args).await,
         Command::Loadgen(args) => commands::loadgen::run(args).await,
         Command::Migrate => commands::migrate::run().await,
-        Command::Artist { command: ArtistCommand::Apply { file } } => commands::artist::apply(&file).await,
-        Command::Parse { field, text, options } => commands::parse::run(&field, &text, options),
-        Command::Dlq { command: DlqCommand::List } => commands::dlq::list().await,
-        Command::Dlq { command: DlqCommand::Replay { queue, limit } } => commands::dlq::replay_cmd(&queue, limit).await,
+        Command::Artist {
+            command: ArtistCommand::Apply { file },
+        } => commands::artist::apply(&file).await,
+        Command::Parse {
+            field,
+            text,
+            options,
+        } => commands::parse::run(&field, &text, options),
+        Command::Dlq {
+            command: DlqCommand::List,
+        } => commands::dlq::list().await,
+        Command::Dlq {
+            command: DlqCommand::Replay { queue, limit },
+        } => commands::dlq::replay_cmd(&queue, limit).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

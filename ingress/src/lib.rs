@@ -28,7 +28,10 @@ pub fn system_clock() -> i64 {
 /// The ingress routes.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/webhooks/whatsapp", get(routes::whatsapp::handshake).post(routes::whatsapp::receive))
+        .route(
+            "/webhooks/whatsapp",
+            get(routes::whatsapp::handshake).post(routes::whatsapp::receive),
+        )
         .route("/webhooks/stripe", post(routes::stripe::receive))
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
@@ -38,16 +41,29 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Serves on `listener` until `shutdown`, then finishes in-flight requests.
-pub async fn serve(listener: TcpListener, cfg: IngressConfig, bus: Bus, shutdown: Shutdown) -> std::io::Result<()> {
-    let state = AppState { cfg: Arc::new(cfg), bus, clock: system_clock };
+pub async fn serve(
+    listener: TcpListener,
+    cfg: IngressConfig,
+    bus: Bus,
+    shutdown: Shutdown,
+) -> std::io::Result<()> {
+    let state = AppState {
+        cfg: Arc::new(cfg),
+        bus,
+        clock: system_clock,
+    };
     let app = router(state);
     tracing::info!(addr = %listener.local_addr()?, "ingress listening");
-    axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.wait().await }).await
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move { shutdown.wait().await })
+        .await
 }
 
 /// Binds the configured address, connects the bus and serves until shutdown.
 pub async fn run(cfg: IngressConfig, shutdown: Shutdown) -> anyhow::Result<()> {
-    let listener = TcpListener::bind(cfg.addr).await.map_err(|e| anyhow::anyhow!("cannot listen on INGRESS_ADDR {}: {e}", cfg.addr))?;
+    let listener = TcpListener::bind(cfg.addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on INGRESS_ADDR {}: {e}", cfg.addr))?;
     let bus = Bus::start(cfg.bus.clone(), "ingress", shutdown.child());
     serve(listener, cfg, bus, shutdown).await?;
     Ok(())

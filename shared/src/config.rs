@@ -45,11 +45,17 @@ impl EnvReader {
     }
 
     pub fn from_map(vars: HashMap<String, String>) -> Self {
-        EnvReader { vars, errors: Vec::new() }
+        EnvReader {
+            vars,
+            errors: Vec::new(),
+        }
     }
 
     fn raw(&self, name: &str) -> Option<String> {
-        self.vars.get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+        self.vars
+            .get(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
     }
 
     /// An optional string.
@@ -84,7 +90,8 @@ impl EnvReader {
             Some(v) => match v.parse() {
                 Ok(t) => t,
                 Err(_) => {
-                    self.errors.push(format!("{name} is malformed: expected {expected}"));
+                    self.errors
+                        .push(format!("{name} is malformed: expected {expected}"));
                     default
                 }
             },
@@ -95,9 +102,12 @@ impl EnvReader {
     pub fn url(&mut self, name: &str, default: &str) -> String {
         let v = self.string(name, default);
         match url::Url::parse(&v) {
-            Ok(u) if u.scheme() == "http" || u.scheme() == "https" => v.trim_end_matches('/').to_owned(),
+            Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {
+                v.trim_end_matches('/').to_owned()
+            }
             _ => {
-                self.errors.push(format!("{name} is malformed: expected an http(s) URL"));
+                self.errors
+                    .push(format!("{name} is malformed: expected an http(s) URL"));
                 default.to_owned()
             }
         }
@@ -109,7 +119,10 @@ impl EnvReader {
         match url::Url::parse(&v) {
             Ok(u) if schemes.contains(&u.scheme()) => Secret(v),
             _ => {
-                self.errors.push(format!("{name} is malformed: expected a {} URL", schemes.join("/")));
+                self.errors.push(format!(
+                    "{name} is malformed: expected a {} URL",
+                    schemes.join("/")
+                ));
                 Secret(default.to_owned())
             }
         }
@@ -121,7 +134,11 @@ impl EnvReader {
 
     /// Ends reading: the errors, if any.
     pub fn finish(self) -> Result<(), ConfigError> {
-        if self.errors.is_empty() { Ok(()) } else { Err(ConfigError(self.errors)) }
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError(self.errors))
+        }
     }
 }
 
@@ -164,7 +181,11 @@ pub struct DbConfig {
 impl DbConfig {
     pub fn read(env: &mut EnvReader) -> Self {
         DbConfig {
-            database_url: env.dsn("DATABASE_URL", DEFAULT_DATABASE_URL, &["postgres", "postgresql"]),
+            database_url: env.dsn(
+                "DATABASE_URL",
+                DEFAULT_DATABASE_URL,
+                &["postgres", "postgresql"],
+            ),
             max_connections: env.parse("DATABASE_MAX_CONNECTIONS", 10, "a positive number"),
         }
     }
@@ -188,7 +209,11 @@ impl IngressConfig {
 
     pub fn read(mut env: EnvReader) -> Result<Self, ConfigError> {
         let cfg = IngressConfig {
-            addr: env.parse("INGRESS_ADDR", SocketAddr::from(([127, 0, 0, 1], 8080)), "host:port"),
+            addr: env.parse(
+                "INGRESS_ADDR",
+                SocketAddr::from(([127, 0, 0, 1], 8080)),
+                "host:port",
+            ),
             bus: BusConfig::read(&mut env),
             whatsapp_app_secret: env.required_secret(
                 "WHATSAPP_APP_SECRET",
@@ -255,7 +280,11 @@ impl WorkerConfig {
             db: DbConfig::read(&mut env),
             bus: BusConfig::read(&mut env),
             api: ApiConfig::read(&mut env),
-            metrics_addr: env.parse("WORKER_METRICS_ADDR", SocketAddr::from(([127, 0, 0, 1], 9100)), "host:port"),
+            metrics_addr: env.parse(
+                "WORKER_METRICS_ADDR",
+                SocketAddr::from(([127, 0, 0, 1], 9100)),
+                "host:port",
+            ),
             outbox_poll: env.millis("OUTBOX_POLL_MS", 1_000),
             reminders_poll: env.millis("REMINDERS_POLL_MS", 5_000),
         };
@@ -286,7 +315,11 @@ impl ConsoleConfig {
             db: DbConfig::read(&mut env),
             bus: BusConfig::read(&mut env),
             api: ApiConfig::read(&mut env),
-            addr: env.parse("CONSOLE_ADDR", SocketAddr::from(([127, 0, 0, 1], 8090)), "host:port"),
+            addr: env.parse(
+                "CONSOLE_ADDR",
+                SocketAddr::from(([127, 0, 0, 1], 8090)),
+                "host:port",
+            ),
             admin_api_key: env.optional_secret("ADMIN_API_KEY"),
             session_secret: env.optional_secret("CONSOLE_SESSION_SECRET"),
         };
@@ -299,17 +332,31 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> EnvReader {
-        EnvReader::from_map(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        EnvReader::from_map(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
     }
 
     #[test]
     fn ingress_needs_the_app_secret_and_reports_every_problem() {
-        let err = IngressConfig::read(env(&[("INGRESS_ADDR", "nope"), ("INGRESS_MAX_BODY", "-1")])).unwrap_err();
+        let err = IngressConfig::read(env(&[("INGRESS_ADDR", "nope"), ("INGRESS_MAX_BODY", "-1")]))
+            .unwrap_err();
         let lines = err.0;
         assert_eq!(lines.len(), 3, "{lines:?}");
         assert!(lines[0].starts_with("INGRESS_ADDR is malformed"));
-        assert!(lines.iter().any(|l| l.starts_with("WHATSAPP_APP_SECRET is not set")));
-        assert!(lines.iter().any(|l| l.starts_with("INGRESS_MAX_BODY is malformed")));
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("WHATSAPP_APP_SECRET is not set"))
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("INGRESS_MAX_BODY is malformed"))
+        );
     }
 
     #[test]
@@ -328,8 +375,20 @@ mod tests {
 
     #[test]
     fn malformed_urls_are_named() {
-        let err = WorkerConfig::read(env(&[("DATABASE_URL", "mysql://x"), ("STRIPE_API_BASE", "ftp://x")])).unwrap_err();
-        assert!(err.0.iter().any(|l| l.starts_with("DATABASE_URL is malformed")));
-        assert!(err.0.iter().any(|l| l.starts_with("STRIPE_API_BASE is malformed")));
+        let err = WorkerConfig::read(env(&[
+            ("DATABASE_URL", "mysql://x"),
+            ("STRIPE_API_BASE", "ftp://x"),
+        ]))
+        .unwrap_err();
+        assert!(
+            err.0
+                .iter()
+                .any(|l| l.starts_with("DATABASE_URL is malformed"))
+        );
+        assert!(
+            err.0
+                .iter()
+                .any(|l| l.starts_with("STRIPE_API_BASE is malformed"))
+        );
     }
 }

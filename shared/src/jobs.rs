@@ -83,10 +83,20 @@ mod tests {
         let old = serde_json::json!({"message_id": Uuid::nil(), "artist_id": Uuid::nil(), "recipient": "client",
             "to": "1", "body": {"kind": "text", "text": "hi"}});
         let job: OutboundJob = serde_json::from_value(old).unwrap();
-        assert!(matches!(job, OutboundJob::Send(SendJob { template: None, .. })));
-        let read = serde_json::to_value(WhatsAppJob::MarkRead { artist_id: Uuid::nil(), wamid: "wamid.X".into() }).unwrap();
+        assert!(matches!(
+            job,
+            OutboundJob::Send(SendJob { template: None, .. })
+        ));
+        let read = serde_json::to_value(WhatsAppJob::MarkRead {
+            artist_id: Uuid::nil(),
+            wamid: "wamid.X".into(),
+        })
+        .unwrap();
         assert_eq!(read["job"], "mark_read");
         let job: OutboundJob = serde_json::from_value(read).unwrap();
-        assert!(matches!(job, OutboundJob::Other(WhatsAppJob::MarkRead { .. })));
+        assert!(matches!(
+            job,
+            OutboundJob::Other(WhatsAppJob::MarkRead { .. })
+        ));
     }
 }

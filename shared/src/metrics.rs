@@ -1,8 +1,8 @@
 //! Prometheus metrics an operator needs, registered once per process and served at `/metrics`.
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 use std::sync::LazyLock;
 
@@ -41,83 +41,198 @@ pub struct Metrics {
 }
 
 fn counter_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
-    let c = IntCounterVec::new(Opts::new(name, help), labels).unwrap_or_else(|e| panic!("metric {name}: {e}"));
-    r.register(Box::new(c.clone())).unwrap_or_else(|e| panic!("metric {name}: {e}"));
+    let c = IntCounterVec::new(Opts::new(name, help), labels)
+        .unwrap_or_else(|e| panic!("metric {name}: {e}"));
+    r.register(Box::new(c.clone()))
+        .unwrap_or_else(|e| panic!("metric {name}: {e}"));
     c
 }
 
 fn histogram_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> HistogramVec {
-    let buckets = vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+    let buckets = vec![
+        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+    ];
     let h = HistogramVec::new(HistogramOpts::new(name, help).buckets(buckets), labels)
         .unwrap_or_else(|e| panic!("metric {name}: {e}"));
-    r.register(Box::new(h.clone())).unwrap_or_else(|e| panic!("metric {name}: {e}"));
+    r.register(Box::new(h.clone()))
+        .unwrap_or_else(|e| panic!("metric {name}: {e}"));
     h
 }
 
 impl Metrics {
     fn new() -> Metrics {
-        let r = Registry::new_custom(Some("inkline".into()), None).unwrap_or_else(|e| panic!("registry: {e}"));
-        let outbox_published = IntCounter::new("outbox_published_total", "Outbox rows published by the relay")
+        let r = Registry::new_custom(Some("inkline".into()), None)
+            .unwrap_or_else(|e| panic!("registry: {e}"));
+        let outbox_published = IntCounter::new(
+            "outbox_published_total",
+            "Outbox rows published by the relay",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        r.register(Box::new(outbox_published.clone()))
             .unwrap_or_else(|e| panic!("{e}"));
-        r.register(Box::new(outbox_published.clone())).unwrap_or_else(|e| panic!("{e}"));
         let outbox_lag_seconds = Histogram::with_opts(
-            HistogramOpts::new("outbox_lag_seconds", "Time from outbox insert to broker confirm")
-                .buckets(vec![0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]),
+            HistogramOpts::new(
+                "outbox_lag_seconds",
+                "Time from outbox insert to broker confirm",
+            )
+            .buckets(vec![
+                0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ]),
         )
         .unwrap_or_else(|e| panic!("{e}"));
-        r.register(Box::new(outbox_lag_seconds.clone())).unwrap_or_else(|e| panic!("{e}"));
-        let bus_connected = IntGauge::new("bus_connected", "1 while connected to RabbitMQ").unwrap_or_else(|e| panic!("{e}"));
-        r.register(Box::new(bus_connected.clone())).unwrap_or_else(|e| panic!("{e}"));
-        let bus_reconnects =
-            IntCounter::new("bus_reconnects_total", "Connections (re)established to RabbitMQ").unwrap_or_else(|e| panic!("{e}"));
-        r.register(Box::new(bus_reconnects.clone())).unwrap_or_else(|e| panic!("{e}"));
+        r.register(Box::new(outbox_lag_seconds.clone()))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let bus_connected = IntGauge::new("bus_connected", "1 while connected to RabbitMQ")
+            .unwrap_or_else(|e| panic!("{e}"));
+        r.register(Box::new(bus_connected.clone()))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let bus_reconnects = IntCounter::new(
+            "bus_reconnects_total",
+            "Connections (re)established to RabbitMQ",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        r.register(Box::new(bus_reconnects.clone()))
+            .unwrap_or_else(|e| panic!("{e}"));
         let send_seconds = Histogram::with_opts(
-            HistogramOpts::new("send_seconds", "WhatsApp send call latency")
-                .buckets(vec![0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]),
+            HistogramOpts::new("send_seconds", "WhatsApp send call latency").buckets(vec![
+                0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ]),
         )
         .unwrap_or_else(|e| panic!("{e}"));
-        r.register(Box::new(send_seconds.clone())).unwrap_or_else(|e| panic!("{e}"));
+        r.register(Box::new(send_seconds.clone()))
+            .unwrap_or_else(|e| panic!("{e}"));
         let sending_paused = IntGaugeVec::new(
-            Opts::new("sending_paused", "1 while sending is stopped for an artist (e.g. token expired: alert!)"),
+            Opts::new(
+                "sending_paused",
+                "1 while sending is stopped for an artist (e.g. token expired: alert!)",
+            ),
             &["artist"],
         )
         .unwrap_or_else(|e| panic!("{e}"));
-        r.register(Box::new(sending_paused.clone())).unwrap_or_else(|e| panic!("{e}"));
+        r.register(Box::new(sending_paused.clone()))
+            .unwrap_or_else(|e| panic!("{e}"));
         let bucket_tokens = prometheus::GaugeVec::new(
-            Opts::new("sender_bucket_tokens", "Tokens left in the per-number send bucket"),
+            Opts::new(
+                "sender_bucket_tokens",
+                "Tokens left in the per-number send bucket",
+            ),
             &["phone_number_id"],
         )
         .unwrap_or_else(|e| panic!("{e}"));
-        r.register(Box::new(bucket_tokens.clone())).unwrap_or_else(|e| panic!("{e}"));
-        let unknown_numbers =
-            IntCounter::new("unknown_phone_numbers_total", "Inbound messages for a phone number id no artist has")
-                .unwrap_or_else(|e| panic!("{e}"));
-        r.register(Box::new(unknown_numbers.clone())).unwrap_or_else(|e| panic!("{e}"));
+        r.register(Box::new(bucket_tokens.clone()))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let unknown_numbers = IntCounter::new(
+            "unknown_phone_numbers_total",
+            "Inbound messages for a phone number id no artist has",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        r.register(Box::new(unknown_numbers.clone()))
+            .unwrap_or_else(|e| panic!("{e}"));
         Metrics {
-            webhooks_received: counter_vec(&r, "webhooks_received_total", "Webhooks received", &["source"]),
-            webhooks_rejected: counter_vec(&r, "webhooks_rejected_total", "Webhooks refused", &["source", "reason"]),
-            published: counter_vec(&r, "published_total", "Messages confirmed by the broker", &["queue"]),
-            publish_failures: counter_vec(&r, "publish_failures_total", "Publishes not confirmed", &["queue", "reason"]),
-            publish_seconds: histogram_vec(&r, "publish_seconds", "Publish-to-confirm latency", &["queue"]),
+            webhooks_received: counter_vec(
+                &r,
+                "webhooks_received_total",
+                "Webhooks received",
+                &["source"],
+            ),
+            webhooks_rejected: counter_vec(
+                &r,
+                "webhooks_rejected_total",
+                "Webhooks refused",
+                &["source", "reason"],
+            ),
+            published: counter_vec(
+                &r,
+                "published_total",
+                "Messages confirmed by the broker",
+                &["queue"],
+            ),
+            publish_failures: counter_vec(
+                &r,
+                "publish_failures_total",
+                "Publishes not confirmed",
+                &["queue", "reason"],
+            ),
+            publish_seconds: histogram_vec(
+                &r,
+                "publish_seconds",
+                "Publish-to-confirm latency",
+                &["queue"],
+            ),
             consumed: counter_vec(&r, "consumed_total", "Deliveries received", &["queue"]),
             acked: counter_vec(&r, "acked_total", "Deliveries acknowledged", &["queue"]),
-            redelivered: counter_vec(&r, "redelivered_total", "Deliveries flagged as redelivered", &["queue"]),
-            retried: counter_vec(&r, "retried_total", "Deliveries sent to the retry queue", &["queue"]),
-            dead_lettered: counter_vec(&r, "dead_lettered_total", "Deliveries sent to the dead-letter queue", &["queue"]),
-            processing_seconds: histogram_vec(&r, "processing_seconds", "Handling time per delivery", &["queue"]),
-            duplicates: counter_vec(&r, "duplicates_total", "Events skipped because already processed", &["provider"]),
+            redelivered: counter_vec(
+                &r,
+                "redelivered_total",
+                "Deliveries flagged as redelivered",
+                &["queue"],
+            ),
+            retried: counter_vec(
+                &r,
+                "retried_total",
+                "Deliveries sent to the retry queue",
+                &["queue"],
+            ),
+            dead_lettered: counter_vec(
+                &r,
+                "dead_lettered_total",
+                "Deliveries sent to the dead-letter queue",
+                &["queue"],
+            ),
+            processing_seconds: histogram_vec(
+                &r,
+                "processing_seconds",
+                "Handling time per delivery",
+                &["queue"],
+            ),
+            duplicates: counter_vec(
+                &r,
+                "duplicates_total",
+                "Events skipped because already processed",
+                &["provider"],
+            ),
             illegal_transitions: counter_vec(
                 &r,
                 "illegal_transitions_total",
                 "Status changes refused by the transition table",
                 &["from", "to"],
             ),
-            transitions: counter_vec(&r, "transitions_total", "Status changes applied", &["from", "to"]),
-            messages_sent: counter_vec(&r, "messages_sent_total", "WhatsApp messages accepted by Meta", &["kind"]),
-            send_failures: counter_vec(&r, "send_failures_total", "WhatsApp sends failed, by error code", &["code"]),
-            send_retries: counter_vec(&r, "send_retries_total", "WhatsApp sends retried, by reason", &["reason"]),
-            send_throttled: counter_vec(&r, "send_throttled_total", "Sends delayed by pacing", &["limit"]),
-            receipts: counter_vec(&r, "receipts_total", "Delivery receipts by status", &["status"]),
+            transitions: counter_vec(
+                &r,
+                "transitions_total",
+                "Status changes applied",
+                &["from", "to"],
+            ),
+            messages_sent: counter_vec(
+                &r,
+                "messages_sent_total",
+                "WhatsApp messages accepted by Meta",
+                &["kind"],
+            ),
+            send_failures: counter_vec(
+                &r,
+                "send_failures_total",
+                "WhatsApp sends failed, by error code",
+                &["code"],
+            ),
+            send_retries: counter_vec(
+                &r,
+                "send_retries_total",
+                "WhatsApp sends retried, by reason",
+                &["reason"],
+            ),
+            send_throttled: counter_vec(
+                &r,
+                "send_throttled_total",
+                "Sends delayed by pacing",
+                &["limit"],
+            ),
+            receipts: counter_vec(
+                &r,
+                "receipts_total",
+                "Delivery receipts by status",
+                &["status"],
+            ),
             outbox_published,
             outbox_lag_seconds,
             bus_connected,

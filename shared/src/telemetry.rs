@@ -5,13 +5,24 @@ use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 /// Installs the global subscriber once; later calls are no-ops (tests call it repeatedly).
 pub fn init(service: &'static str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let pretty = std::env::var("LOG_FORMAT").map(|v| v.eq_ignore_ascii_case("pretty")).unwrap_or(false);
+    let pretty = std::env::var("LOG_FORMAT")
+        .map(|v| v.eq_ignore_ascii_case("pretty"))
+        .unwrap_or(false);
     let result = if pretty {
-        tracing_subscriber::registry().with(filter).with(fmt::layer().with_target(false)).try_init()
+        tracing_subscriber::registry()
+            .with(filter)
+            .with(fmt::layer().with_target(false))
+            .try_init()
     } else {
         tracing_subscriber::registry()
             .with(filter)
-            .with(fmt::layer().json().flatten_event(true).with_current_span(true).with_span_list(false))
+            .with(
+                fmt::layer()
+                    .json()
+                    .flatten_event(true)
+                    .with_current_span(true)
+                    .with_span_list(false),
+            )
             .try_init()
     };
     if result.is_ok() {
@@ -27,9 +38,18 @@ pub fn new_correlation_id() -> String {
 /// A W3C `traceparent` whose trace id is derived from the correlation id, so one id follows a
 /// message across every hop.
 pub fn traceparent_for(correlation_id: &str) -> String {
-    let trace: String = correlation_id.chars().filter(|c| c.is_ascii_hexdigit()).take(32).collect();
+    let trace: String = correlation_id
+        .chars()
+        .filter(|c| c.is_ascii_hexdigit())
+        .take(32)
+        .collect();
     let trace = format!("{trace:0>32}");
-    let span: String = uuid::Uuid::new_v4().simple().to_string().chars().take(16).collect();
+    let span: String = uuid::Uuid::new_v4()
+        .simple()
+        .to_string()
+        .chars()
+        .take(16)
+        .collect();
     format!("00-{trace}-{span}-01")
 }
 
@@ -43,7 +63,10 @@ mod tests {
         let tp = traceparent_for(&cid);
         let parts: Vec<&str> = tp.split('-').collect();
         assert_eq!(parts.len(), 4);
-        assert_eq!((parts[0], parts[1].len(), parts[2].len(), parts[3]), ("00", 32, 16, "01"));
+        assert_eq!(
+            (parts[0], parts[1].len(), parts[2].len(), parts[3]),
+            ("00", 32, 16, "01")
+        );
         assert_eq!(parts[1], cid.replace('-', ""));
     }
 }

@@ -10,12 +10,14 @@ use uuid::Uuid;
 
 /// Postgres server admin URL (`INKLINE_TEST_PG`, default the local trust-auth server).
 pub fn pg_admin_url() -> String {
-    std::env::var("INKLINE_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("INKLINE_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 /// RabbitMQ base URL without vhost (`INKLINE_TEST_AMQP`).
 pub fn amqp_base() -> String {
-    std::env::var("INKLINE_TEST_AMQP").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672".into())
+    std::env::var("INKLINE_TEST_AMQP")
+        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672".into())
 }
 
 pub const APP_SECRET: &str = "test_app_secret";
@@ -37,21 +39,50 @@ pub struct TestEnv {
 }
 
 fn rabbitmqctl(args: &[&str]) {
-    let out = std::process::Command::new("rabbitmqctl").args(args).output().expect("rabbitmqctl runs (tests need a local RabbitMQ)");
-    assert!(out.status.success(), "rabbitmqctl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = std::process::Command::new("rabbitmqctl")
+        .args(args)
+        .output()
+        .expect("rabbitmqctl runs (tests need a local RabbitMQ)");
+    assert!(
+        out.status.success(),
+        "rabbitmqctl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 impl TestEnv {
     /// Creates the database (migrated), the vhost, the demo artist and a fake Graph API.
     pub async fn new() -> TestEnv {
-        let _ = tracing_subscriber::fmt().with_env_filter(std::env::var("TEST_LOG").unwrap_or_else(|_| "warn".into())).with_test_writer().try_init();
-        let name = format!("inkline_t_{}", Uuid::new_v4().simple().to_string().get(..12).unwrap_or("x"));
-        let admin = PgPoolOptions::new().max_connections(1).connect(&pg_admin_url()).await.expect("postgres reachable");
-        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.expect("create database");
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(std::env::var("TEST_LOG").unwrap_or_else(|_| "warn".into()))
+            .with_test_writer()
+            .try_init();
+        let name = format!(
+            "inkline_t_{}",
+            Uuid::new_v4().simple().to_string().get(..12).unwrap_or("x")
+        );
+        let admin = PgPoolOptions::new()
+            .max_connections(1)
+            .connect(&pg_admin_url())
+            .await
+            .expect("postgres reachable");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin)
+            .await
+            .expect("create database");
         admin.close().await;
-        let database_url = pg_admin_url().rsplit_once('/').map(|(b, _)| format!("{b}/{name}")).unwrap();
-        let pool = PgPoolOptions::new().max_connections(5).connect(&database_url).await.expect("test database");
-        shared::store::db::migrate(&pool).await.expect("migrations apply");
+        let database_url = pg_admin_url()
+            .rsplit_once('/')
+            .map(|(b, _)| format!("{b}/{name}"))
+            .unwrap();
+        let pool = PgPoolOptions::new()
+            .max_connections(5)
+            .connect(&database_url)
+            .await
+            .expect("test database");
+        shared::store::db::migrate(&pool)
+            .await
+            .expect("migrations apply");
         let vhost = name.clone();
         tokio::task::spawn_blocking(move || {
             rabbitmqctl(&["add_vhost", &vhost]);
@@ -68,8 +99,19 @@ impl TestEnv {
         artist.pacing.pair_spacing_secs = 0.05;
         artist.pacing.pair_burst = 5;
         graph.expect_token(&artist.phone_number_id, ACCESS_TOKEN);
-        let (artist_id, _) = shared::store::artists::upsert(&pool, &artist).await.expect("artist");
-        TestEnv { name, database_url, amqp_url, pool, graph, artist, artist_id, extra_env: HashMap::new() }
+        let (artist_id, _) = shared::store::artists::upsert(&pool, &artist)
+            .await
+            .expect("artist");
+        TestEnv {
+            name,
+            database_url,
+            amqp_url,
+            pool,
+            graph,
+            artist,
+            artist_id,
+            extra_env: HashMap::new(),
+        }
     }
 
     /// The environment variables a production deployment would set for this world.
@@ -108,16 +150,25 @@ impl TestEnv {
 
     /// Depth of a queue in this env's vhost.
     pub async fn queue_depth(&self, queue: &str) -> u32 {
-        let conn = lapin::Connection::connect(&self.amqp_url, lapin::ConnectionProperties::default()).await.expect("amqp");
+        let conn =
+            lapin::Connection::connect(&self.amqp_url, lapin::ConnectionProperties::default())
+                .await
+                .expect("amqp");
         let ch = conn.create_channel().await.expect("channel");
-        let depth = shared::bus::topology::depth(&ch, queue).await.map(|(d, _)| d).unwrap_or(0);
+        let depth = shared::bus::topology::depth(&ch, queue)
+            .await
+            .map(|(d, _)| d)
+            .unwrap_or(0);
         let _ = conn.close(200, "done".into()).await;
         depth
     }
 
     /// A scalar from the test database.
     pub async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql).fetch_one(&self.pool).await.unwrap_or_else(|e| panic!("{sql}: {e}"))
+        sqlx::query_scalar(sql)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 }
 
@@ -127,11 +178,23 @@ impl Drop for TestEnv {
         let admin_url = pg_admin_url();
         // Drop runs outside async context; use a thread with its own runtime.
         let _ = std::thread::spawn(move || {
-            let _ = std::process::Command::new("rabbitmqctl").args(["delete_vhost", &name]).output();
-            if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            let _ = std::process::Command::new("rabbitmqctl")
+                .args(["delete_vhost", &name])
+                .output();
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
                 rt.block_on(async {
-                    if let Ok(admin) = PgPoolOptions::new().max_connections(1).connect(&admin_url).await {
-                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&admin).await;
+                    if let Ok(admin) = PgPoolOptions::new()
+                        .max_connections(1)
+                        .connect(&admin_url)
+                        .await
+                    {
+                        let _ =
+                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute(&admin)
+                                .await;
                     }
                 });
             }

@@ -44,35 +44,53 @@ impl TestEnv {
 
     /// Starts an ingress with `cfg`; `wait` for the broker connection first (skip it to test a
     /// broker that is down).
-    pub async fn start_ingress_with(&self, cfg: shared::config::IngressConfig, wait: bool) -> Running {
+    pub async fn start_ingress_with(
+        &self,
+        cfg: shared::config::IngressConfig,
+        wait: bool,
+    ) -> Running {
         let shutdown = Shutdown::new();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let bus = Bus::start(cfg.bus.clone(), "ingress-test", shutdown.child());
         if wait {
-            assert!(bus.wait_connected(Duration::from_secs(10)).await, "ingress connects to RabbitMQ");
+            assert!(
+                bus.wait_connected(Duration::from_secs(10)).await,
+                "ingress connects to RabbitMQ"
+            );
         }
         let s = shutdown.clone();
         let task = tokio::spawn(async move {
             let _ = ingress::serve(listener, cfg, bus, s).await;
         });
-        Running { shutdown, addr: Some(addr), task: Some(task) }
+        Running {
+            shutdown,
+            addr: Some(addr),
+            task: Some(task),
+        }
     }
 
     /// Starts worker roles in-process, waiting until the bus is connected.
     pub async fn start_workers(&self, roles: &[Role]) -> Running {
         let shutdown = Shutdown::new();
-        let fleet = workers::Fleet::connect(self.worker_config(), &shutdown).await.expect("fleet");
+        let fleet = workers::Fleet::connect(self.worker_config(), &shutdown)
+            .await
+            .expect("fleet");
         fleet.bus.wait_connected(Duration::from_secs(10)).await;
         let roles = roles.to_vec();
         let s = shutdown.clone();
         let task = tokio::spawn(async move { workers::run_roles(fleet, &roles, s).await });
-        Running { shutdown, addr: None, task: Some(task) }
+        Running {
+            shutdown,
+            addr: None,
+            task: Some(task),
+        }
     }
 
     /// Posts a body to the ingress's WhatsApp webhook, signed with the app secret.
     pub async fn post_whatsapp(&self, ingress: &Running, body: &[u8]) -> reqwest::Response {
-        let sig = shared::webhook::signature::sign_whatsapp(crate::env::APP_SECRET.as_bytes(), body);
+        let sig =
+            shared::webhook::signature::sign_whatsapp(crate::env::APP_SECRET.as_bytes(), body);
         reqwest::Client::new()
             .post(ingress.url("/webhooks/whatsapp"))
             .header("content-type", "application/json")
@@ -88,18 +106,28 @@ impl TestEnv {
         let exe = std::env::current_exe().expect("test exe");
         let dir = exe.parent().and_then(|p| p.parent()).expect("target/debug");
         let path = dir.join(name);
-        assert!(path.exists(), "{} is missing: run `cargo build --workspace --bins` first", path.display());
+        assert!(
+            path.exists(),
+            "{} is missing: run `cargo build --workspace --bins` first",
+            path.display()
+        );
         path
     }
 
     /// Spawns `inkline-worker ROLES` as a child process with this env (plus `extra`).
     pub fn spawn_worker_process(&self, roles: &[&str], extra: &[(&str, &str)]) -> Child {
         let mut cmd = Command::new(Self::binary("inkline-worker"));
-        cmd.args(roles).envs(self.env_vars()).env("LOG_FORMAT", "pretty").env("RUST_LOG", "warn");
+        cmd.args(roles)
+            .envs(self.env_vars())
+            .env("LOG_FORMAT", "pretty")
+            .env("RUST_LOG", "warn");
         for (k, v) in extra {
             cmd.env(k, v);
         }
-        cmd.stdout(Stdio::null()).stderr(Stdio::inherit()).spawn().expect("spawn inkline-worker")
+        cmd.stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn inkline-worker")
     }
 }
 

@@ -335,8 +335,16 @@ async fn actions_answer_200_with_the_lead_or_409_with_the_current_status() {
     let (s, lead) = post(&url("reply"), Some(json!({"text": "Hi Sam, Demo here"}))).await;
     assert_eq!(s, 200);
     assert_eq!(lead["status"], json!("NEEDS_ARTIST_REPLY"));
-    assert_eq!(env.count("SELECT count(*) FROM outbox").await, before + 1, "the reply goes out through the outbox");
-    assert_eq!(env.count("SELECT count(*) FROM messages WHERE text = 'Hi Sam, Demo here'").await, 1);
+    assert_eq!(
+        env.count("SELECT count(*) FROM outbox").await,
+        before + 1,
+        "the reply goes out through the outbox"
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM messages WHERE text = 'Hi Sam, Demo here'")
+            .await,
+        1
+    );
 
     let (s, lead) = post(&url("resume"), None).await;
     assert_eq!(s, 200, "{lead}");

@@ -7,7 +7,8 @@ use shared::domain::ArtistConfig;
 use workers::Role;
 
 fn read(path: &str) -> String {
-    std::fs::read_to_string(format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"))).unwrap_or_else(|e| panic!("{path}: {e}"))
+    std::fs::read_to_string(format!("{}/../{path}", env!("CARGO_MANIFEST_DIR")))
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 #[test]
@@ -19,7 +20,11 @@ fn every_role_is_deployed_in_compose_and_kubernetes() {
         assert!(compose.contains(&cmd), "compose lacks {cmd}");
         assert!(k8s.contains(&cmd), "k8s lacks {cmd}");
     }
-    for bin in ["command: [\"inkline-ingress\"]", "command: [\"inkline\", \"serve\"]", "command: [\"inkline\", \"migrate\"]"] {
+    for bin in [
+        "command: [\"inkline-ingress\"]",
+        "command: [\"inkline\", \"serve\"]",
+        "command: [\"inkline\", \"migrate\"]",
+    ] {
         assert!(compose.contains(bin), "compose lacks {bin}");
     }
 }
@@ -27,12 +32,17 @@ fn every_role_is_deployed_in_compose_and_kubernetes() {
 #[test]
 fn deploy_files_only_set_variables_the_binaries_read() {
     let config = read("shared/src/config.rs");
-    let known = |name: &str| config.contains(&format!("\"{name}\"")) || ["RUST_LOG", "LOG_FORMAT"].contains(&name);
+    let known = |name: &str| {
+        config.contains(&format!("\"{name}\"")) || ["RUST_LOG", "LOG_FORMAT"].contains(&name)
+    };
     for file in ["docker-compose.yml", "deploy/k8s/10-config.yaml"] {
         for line in read(file).lines() {
             let t = line.trim();
-            let Some((key, _)) = t.split_once(':') else { continue };
-            let is_env_name = key.len() > 3 && key.chars().all(|c| c.is_ascii_uppercase() || c == '_');
+            let Some((key, _)) = t.split_once(':') else {
+                continue;
+            };
+            let is_env_name =
+                key.len() > 3 && key.chars().all(|c| c.is_ascii_uppercase() || c == '_');
             if is_env_name && !key.starts_with("POSTGRES_") {
                 assert!(known(key), "{file} sets {key}, which no binary reads");
             }

@@ -12,17 +12,29 @@ use workers::Role;
 async fn e2e_latency_of_sequential_messages() {
     let env = TestEnv::new().await;
     let ingress = env.start_ingress().await;
-    let _workers = env.start_workers(&[Role::Conversation, Role::Relay, Role::Sender]).await;
+    let _workers = env
+        .start_workers(&[Role::Conversation, Role::Relay, Role::Sender])
+        .await;
     let mut rx = env.graph.subscribe();
     let mut samples = Vec::new();
     for i in 0..100 {
         // A new client each time: the first message always produces exactly one reply.
         let wa = format!("4477009{i:05}");
-        let body = payloads::text(&env.artist.phone_number_id, &wa, "Sam", &format!("wamid.M{i}"), chrono::Utc::now().timestamp(), "Hi");
+        let body = payloads::text(
+            &env.artist.phone_number_id,
+            &wa,
+            "Sam",
+            &format!("wamid.M{i}"),
+            chrono::Utc::now().timestamp(),
+            "Hi",
+        );
         let started = Instant::now();
         assert_eq!(env.post_whatsapp(&ingress, &body).await.status(), 200);
         loop {
-            let m = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.unwrap().unwrap();
+            let m = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+                .await
+                .unwrap()
+                .unwrap();
             if m.to == wa {
                 break;
             }

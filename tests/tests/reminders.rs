@@ -10,11 +10,23 @@ use workers::Role;
 async fn a_silent_qualifying_client_is_abandoned_with_one_template_nudge() {
     let env = TestEnv::new().await;
     let ingress = env.start_ingress().await;
-    let _workers = env.start_workers(&[Role::Conversation, Role::Relay, Role::Sender]).await;
+    let _workers = env
+        .start_workers(&[Role::Conversation, Role::Relay, Role::Sender])
+        .await;
     let wa = "447700900500";
-    let body = payloads::text(&env.artist.phone_number_id, wa, "Sam", "wamid.R1", chrono::Utc::now().timestamp(), "Hi");
+    let body = payloads::text(
+        &env.artist.phone_number_id,
+        wa,
+        "Sam",
+        "wamid.R1",
+        chrono::Utc::now().timestamp(),
+        "Hi",
+    );
     assert_eq!(env.post_whatsapp(&ingress, &body).await.status(), 200);
-    env.graph.wait_for_sent(1, Duration::from_secs(15)).await.unwrap();
+    env.graph
+        .wait_for_sent(1, Duration::from_secs(15))
+        .await
+        .unwrap();
     assert_eq!(env.count("SELECT count(*) FROM reminders WHERE kind = 'tick' AND fired_at IS NULL AND cancelled_at IS NULL").await, 1);
 
     // Three days of silence: move the lead's clock back and make its tick due.
@@ -33,10 +45,24 @@ async fn a_silent_qualifying_client_is_abandoned_with_one_template_nudge() {
         .unwrap();
     let _reminders = env.start_workers(&[Role::Reminders]).await;
     eventually("the lead is abandoned", Duration::from_secs(15), || async {
-        (env.count("SELECT count(*) FROM leads WHERE status = 'ABANDONED'").await == 1).then_some(())
+        (env.count("SELECT count(*) FROM leads WHERE status = 'ABANDONED'")
+            .await
+            == 1)
+            .then_some(())
     })
     .await;
-    let nudge = env.graph.wait_for_sent(2, Duration::from_secs(15)).await.unwrap();
-    assert_eq!(nudge[1].kind, "template", "outside the 24 h window the nudge is a template");
-    assert_eq!(env.count("SELECT count(*) FROM reminders WHERE fired_at IS NOT NULL").await, 1);
+    let nudge = env
+        .graph
+        .wait_for_sent(2, Duration::from_secs(15))
+        .await
+        .unwrap();
+    assert_eq!(
+        nudge[1].kind, "template",
+        "outside the 24 h window the nudge is a template"
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM reminders WHERE fired_at IS NOT NULL")
+            .await,
+        1
+    );
 }

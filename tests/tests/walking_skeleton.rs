@@ -21,25 +21,52 @@ async fn a_new_client_gets_exactly_one_first_question_and_the_lead_is_qualifying
     let ingress = env.start_ingress().await;
     let _workers = env.start_workers(&ALL).await;
 
-    let resp = env.post_whatsapp(&ingress, &text(&env, "447700900123", "wamid.E2E1", "Hi, I want a tattoo")).await;
+    let resp = env
+        .post_whatsapp(
+            &ingress,
+            &text(&env, "447700900123", "wamid.E2E1", "Hi, I want a tattoo"),
+        )
+        .await;
     assert_eq!(resp.status(), 200);
     let accepted: serde_json::Value = resp.json().await.unwrap();
     let correlation_id = accepted["correlation_id"].as_str().unwrap().to_owned();
 
-    let sent = env.graph.wait_for_sent(1, Duration::from_secs(15)).await.unwrap();
+    let sent = env
+        .graph
+        .wait_for_sent(1, Duration::from_secs(15))
+        .await
+        .unwrap();
     assert_eq!(sent[0].to, "447700900123");
     assert_eq!(sent[0].phone_number_id, env.artist.phone_number_id);
     assert_eq!(sent[0].token, harness::env::ACCESS_TOKEN);
-    let status: String = sqlx::query_scalar("SELECT status FROM leads WHERE wa_id = '447700900123'").fetch_one(&env.pool).await.unwrap();
+    let status: String =
+        sqlx::query_scalar("SELECT status FROM leads WHERE wa_id = '447700900123'")
+            .fetch_one(&env.pool)
+            .await
+            .unwrap();
     assert_eq!(status, "QUALIFYING");
-    let wamid: Option<String> = sqlx::query_scalar("SELECT provider_id FROM messages WHERE direction = 'out'").fetch_one(&env.pool).await.unwrap();
-    assert_eq!(wamid.as_deref(), Some(sent[0].wamid.as_str()), "the wamid is stored on the message row");
+    let wamid: Option<String> =
+        sqlx::query_scalar("SELECT provider_id FROM messages WHERE direction = 'out'")
+            .fetch_one(&env.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        wamid.as_deref(),
+        Some(sent[0].wamid.as_str()),
+        "the wamid is stored on the message row"
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(env.graph.sent().len(), 1, "exactly one reply");
     // The ingress's correlation id followed the message through every hop.
-    let carried: Vec<String> = sqlx::query_scalar("SELECT headers->>'correlation_id' FROM outbox").fetch_all(&env.pool).await.unwrap();
+    let carried: Vec<String> = sqlx::query_scalar("SELECT headers->>'correlation_id' FROM outbox")
+        .fetch_all(&env.pool)
+        .await
+        .unwrap();
     assert!(!carried.is_empty());
-    assert!(carried.iter().all(|c| *c == correlation_id), "{carried:?} vs {correlation_id}");
+    assert!(
+        carried.iter().all(|c| *c == correlation_id),
+        "{carried:?} vs {correlation_id}"
+    );
 }
 
 #[tokio::test]
@@ -50,18 +77,33 @@ async fn the_same_webhook_three_times_even_concurrently_gives_one_reply_and_one_
     let body = text(&env, "447700900124", "wamid.DUP1", "hello");
 
     assert_eq!(env.post_whatsapp(&ingress, &body).await.status(), 200);
-    let (a, b) = tokio::join!(env.post_whatsapp(&ingress, &body), env.post_whatsapp(&ingress, &body));
-    assert_eq!((a.status(), b.status()), (200.try_into().unwrap(), 200.try_into().unwrap()));
+    let (a, b) = tokio::join!(
+        env.post_whatsapp(&ingress, &body),
+        env.post_whatsapp(&ingress, &body)
+    );
+    assert_eq!(
+        (a.status(), b.status()),
+        (200.try_into().unwrap(), 200.try_into().unwrap())
+    );
 
-    env.graph.wait_for_sent(1, Duration::from_secs(15)).await.unwrap();
-    eventually("all three deliveries consumed", Duration::from_secs(10), || async {
-        (env.queue_depth(INBOUND_WHATSAPP).await == 0).then_some(())
-    })
+    env.graph
+        .wait_for_sent(1, Duration::from_secs(15))
+        .await
+        .unwrap();
+    eventually(
+        "all three deliveries consumed",
+        Duration::from_secs(10),
+        || async { (env.queue_depth(INBOUND_WHATSAPP).await == 0).then_some(()) },
+    )
     .await;
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(env.graph.sent().len(), 1);
     assert_eq!(env.count("SELECT count(*) FROM leads").await, 1);
-    assert_eq!(env.count("SELECT count(*) FROM messages WHERE direction = 'in'").await, 1);
+    assert_eq!(
+        env.count("SELECT count(*) FROM messages WHERE direction = 'in'")
+            .await,
+        1
+    );
 }
 
 #[tokio::test]
@@ -76,11 +118,19 @@ async fn one_post_with_three_clients_creates_three_leads_and_three_replies() {
         payloads::Change::text(&pn, "443333333333", "C", "wamid.B3", T, "hey"),
     ]);
     assert_eq!(env.post_whatsapp(&ingress, &body).await.status(), 200);
-    let sent = env.graph.wait_for_sent(3, Duration::from_secs(15)).await.unwrap();
+    let sent = env
+        .graph
+        .wait_for_sent(3, Duration::from_secs(15))
+        .await
+        .unwrap();
     let mut to: Vec<_> = sent.iter().map(|s| s.to.clone()).collect();
     to.sort();
     assert_eq!(to, ["441111111111", "442222222222", "443333333333"]);
-    assert_eq!(env.count("SELECT count(*) FROM leads WHERE status = 'QUALIFYING'").await, 3);
+    assert_eq!(
+        env.count("SELECT count(*) FROM leads WHERE status = 'QUALIFYING'")
+            .await,
+        3
+    );
 }
 
 #[tokio::test]
@@ -90,9 +140,16 @@ async fn a_message_for_an_unknown_number_is_recorded_and_not_retried() {
     let _workers = env.start_workers(&ALL).await;
     let body = payloads::text("999999999", "447700900125", "X", "wamid.UNK", T, "hi");
     assert_eq!(env.post_whatsapp(&ingress, &body).await.status(), 200);
-    eventually("unknown number recorded", Duration::from_secs(10), || async {
-        (env.count("SELECT count(*) FROM system_events WHERE kind = 'unknown_phone_number_id'").await == 1).then_some(())
-    })
+    eventually(
+        "unknown number recorded",
+        Duration::from_secs(10),
+        || async {
+            (env.count("SELECT count(*) FROM system_events WHERE kind = 'unknown_phone_number_id'")
+                .await
+                == 1)
+                .then_some(())
+        },
+    )
     .await;
     assert_eq!(env.queue_depth(INBOUND_WHATSAPP).await, 0);
     assert_eq!(env.count("SELECT count(*) FROM leads").await, 0);
@@ -105,11 +162,23 @@ async fn graph_failing_twice_still_delivers_once() {
     env.graph.inject(Fault::new(500, 1).times(2));
     let ingress = env.start_ingress().await;
     let _workers = env.start_workers(&ALL).await;
-    assert_eq!(env.post_whatsapp(&ingress, &text(&env, "447700900126", "wamid.F1", "hi")).await.status(), 200);
-    env.graph.wait_for_sent(1, Duration::from_secs(20)).await.unwrap();
+    assert_eq!(
+        env.post_whatsapp(&ingress, &text(&env, "447700900126", "wamid.F1", "hi"))
+            .await
+            .status(),
+        200
+    );
+    env.graph
+        .wait_for_sent(1, Duration::from_secs(20))
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(env.graph.sent().len(), 1);
-    assert_eq!(env.graph.requests_count() - env.graph.reads().len(), 3, "two failures then one success (reads aside)");
+    assert_eq!(
+        env.graph.requests_count() - env.graph.reads().len(),
+        3,
+        "two failures then one success (reads aside)"
+    );
 }
 
 #[tokio::test]
@@ -118,15 +187,37 @@ async fn graph_failing_forever_parks_the_job_in_the_dlq_visible_in_metrics() {
     env.graph.fail_always(500, 131000);
     let ingress = env.start_ingress().await;
     let _workers = env.start_workers(&ALL).await;
-    assert_eq!(env.post_whatsapp(&ingress, &text(&env, "447700900127", "wamid.F2", "hi")).await.status(), 200);
-    eventually("send job dead-lettered", Duration::from_secs(30), || async {
-        (env.queue_depth(&shared::bus::topology::dlq(OUTBOUND_WHATSAPP)).await == 1).then_some(())
-    })
+    assert_eq!(
+        env.post_whatsapp(&ingress, &text(&env, "447700900127", "wamid.F2", "hi"))
+            .await
+            .status(),
+        200
+    );
+    eventually(
+        "send job dead-lettered",
+        Duration::from_secs(30),
+        || async {
+            (env.queue_depth(&shared::bus::topology::dlq(OUTBOUND_WHATSAPP))
+                .await
+                == 1)
+                .then_some(())
+        },
+    )
     .await;
-    assert_eq!(env.graph.requests_count() - env.graph.reads().len(), 4, "MAX_ATTEMPTS=4 bounded attempts (reads aside)");
+    assert_eq!(
+        env.graph.requests_count() - env.graph.reads().len(),
+        4,
+        "MAX_ATTEMPTS=4 bounded attempts (reads aside)"
+    );
     assert!(env.graph.sent().is_empty());
     let metrics = shared::metrics::metrics().render();
-    assert!(metrics.contains("inkline_dead_lettered_total{queue=\"outbound.whatsapp\"} 1"), "{metrics}");
-    let status: String = sqlx::query_scalar("SELECT status FROM messages WHERE direction = 'out'").fetch_one(&env.pool).await.unwrap();
+    assert!(
+        metrics.contains("inkline_dead_lettered_total{queue=\"outbound.whatsapp\"} 1"),
+        "{metrics}"
+    );
+    let status: String = sqlx::query_scalar("SELECT status FROM messages WHERE direction = 'out'")
+        .fetch_one(&env.pool)
+        .await
+        .unwrap();
     assert_eq!(status, "queued", "not sent, kept for a replay from the DLQ");
 }

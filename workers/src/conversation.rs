@@ -43,8 +43,19 @@ impl Handler for ConversationHandler {
         };
         for item in items {
             let result = match item {
-                Item::Message { phone_number_id, wa_id, inbound } => {
-                    handle_message(&self.fleet, &phone_number_id, &wa_id, inbound, &msg.correlation_id).await
+                Item::Message {
+                    phone_number_id,
+                    wa_id,
+                    inbound,
+                } => {
+                    handle_message(
+                        &self.fleet,
+                        &phone_number_id,
+                        &wa_id,
+                        inbound,
+                        &msg.correlation_id,
+                    )
+                    .await
                 }
                 Item::Status(s) => handle_receipt(&self.fleet, &s).await,
             };
@@ -58,10 +69,17 @@ impl Handler for ConversationHandler {
 
     /// One client's messages are handled in arrival order: the first message's (number, sender).
     fn ordering_key(&self, msg: &Received) -> Option<String> {
-        whatsapp::decode(&msg.payload, chrono::Utc::now()).ok()?.into_iter().find_map(|item| match item {
-            Item::Message { phone_number_id, wa_id, .. } => Some(format!("{phone_number_id}:{wa_id}")),
-            Item::Status(_) => None,
-        })
+        whatsapp::decode(&msg.payload, chrono::Utc::now())
+            .ok()?
+            .into_iter()
+            .find_map(|item| match item {
+                Item::Message {
+                    phone_number_id,
+                    wa_id,
+                    ..
+                } => Some(format!("{phone_number_id}:{wa_id}")),
+                Item::Status(_) => None,
+            })
     }
 }
 
@@ -116,7 +134,14 @@ pub async fn handle_message(
             effects::apply(&mut tx, &who, lead.state.status, &decision).await?;
         }
         Err(illegal) => {
-            effects::refuse_illegal(&mut tx, artist.id, lead.id, &illegal, serde_json::json!({"wamid": wamid})).await?;
+            effects::refuse_illegal(
+                &mut tx,
+                artist.id,
+                lead.id,
+                &illegal,
+                serde_json::json!({"wamid": wamid}),
+            )
+            .await?;
         }
     }
     tx.commit().await?;
@@ -126,14 +151,29 @@ pub async fn handle_message(
 
 /// Applies a delivery receipt (forward-only); a failure is made visible to the artist.
 pub async fn handle_receipt(fleet: &Fleet, s: &StatusUpdate) -> Result<(), ItemError> {
-    metrics().receipts.with_label_values(&[s.delivery.as_str()]).inc();
+    metrics()
+        .receipts
+        .with_label_values(&[s.delivery.as_str()])
+        .inc();
     let changed = messages::apply_receipt(&fleet.pool, s).await?;
     match changed {
-        None => tracing::debug!(wamid = %s.id, status = s.delivery.as_str(), "receipt for an unknown message or an older status; ignored"),
+        None => {
+            tracing::debug!(wamid = %s.id, status = s.delivery.as_str(), "receipt for an unknown message or an older status; ignored")
+        }
         Some((id, _lead_id)) if s.delivery == whatsapp::Delivery::Failed => {
             let detail = s.error_detail.as_deref().unwrap_or("delivery failed");
-            let failure = failures::Failure { message_id: id, kind: "message_failed", code: s.error_code, detail };
-            failures::report(&fleet.pool, &failure, &shared::telemetry::new_correlation_id()).await?;
+            let failure = failures::Failure {
+                message_id: id,
+                kind: "message_failed",
+                code: s.error_code,
+                detail,
+            };
+            failures::report(
+                &fleet.pool,
+                &failure,
+                &shared::telemetry::new_correlation_id(),
+            )
+            .await?;
         }
         Some(_) => {}
     }
@@ -142,6 +182,8 @@ pub async fn handle_receipt(fleet: &Fleet, s: &StatusUpdate) -> Result<(), ItemE
 
 /// Runs the role until shutdown.
 pub async fn run(fleet: Fleet, shutdown: Shutdown) {
-    let handler = Arc::new(ConversationHandler { fleet: fleet.clone() });
+    let handler = Arc::new(ConversationHandler {
+        fleet: fleet.clone(),
+    });
     shared::bus::consume::run(fleet.bus.clone(), INBOUND_WHATSAPP, handler, shutdown).await;
 }

@@ -12,8 +12,15 @@ use std::net::SocketAddr;
 async fn readyz(State(fleet): State<Fleet>) -> impl IntoResponse {
     let db = sqlx::query("SELECT 1").execute(&fleet.pool).await.is_ok();
     let bus = fleet.bus.is_connected();
-    let status = if db && bus { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (status, axum::Json(serde_json::json!({"database": db, "broker": bus})))
+    let status = if db && bus {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        axum::Json(serde_json::json!({"database": db, "broker": bus})),
+    )
 }
 
 pub fn router(fleet: Fleet) -> Router {
@@ -23,7 +30,13 @@ pub fn router(fleet: Fleet) -> Router {
         .route(
             "/metrics",
             get(|| async {
-                ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], shared::metrics::metrics().render())
+                (
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        "text/plain; version=0.0.4",
+                    )],
+                    shared::metrics::metrics().render(),
+                )
             }),
         )
         .with_state(fleet)
@@ -34,8 +47,12 @@ pub async fn serve(addr: SocketAddr, fleet: Fleet, shutdown: Shutdown) {
     match tokio::net::TcpListener::bind(addr).await {
         Ok(listener) => {
             tracing::info!(%addr, "worker metrics listening");
-            let _ = axum::serve(listener, router(fleet)).with_graceful_shutdown(async move { shutdown.wait().await }).await;
+            let _ = axum::serve(listener, router(fleet))
+                .with_graceful_shutdown(async move { shutdown.wait().await })
+                .await;
         }
-        Err(e) => tracing::error!(%addr, error = %e, "cannot listen on WORKER_METRICS_ADDR; metrics unavailable"),
+        Err(e) => {
+            tracing::error!(%addr, error = %e, "cannot listen on WORKER_METRICS_ADDR; metrics unavailable")
+        }
     }
 }

@@ -27,8 +27,15 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 7] =
-        [Role::Conversation, Role::Payments, Role::Sender, Role::Relay, Role::Reminders, Role::Sheets, Role::Calendar];
+    pub const ALL: [Role; 7] = [
+        Role::Conversation,
+        Role::Payments,
+        Role::Sender,
+        Role::Relay,
+        Role::Reminders,
+        Role::Sheets,
+        Role::Calendar,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -83,7 +90,9 @@ pub struct Fleet {
 impl Fleet {
     /// Connects to Postgres (checking the schema version) and starts the bus.
     pub async fn connect(cfg: WorkerConfig, shutdown: &Shutdown) -> anyhow::Result<Fleet> {
-        let pool = shared::store::db::connect(&cfg.db).await.map_err(|e| anyhow::anyhow!("cannot connect to DATABASE_URL: {e}"))?;
+        let pool = shared::store::db::connect(&cfg.db)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot connect to DATABASE_URL: {e}"))?;
         shared::store::db::check_schema(&pool).await?;
         shared::actions::links::configure_public_base_url(&cfg.api.public_base_url);
         let bus = Bus::start(cfg.bus.clone(), "worker", shutdown.child());
@@ -91,7 +100,12 @@ impl Fleet {
             .timeout(cfg.api.http_timeout)
             .connect_timeout(cfg.api.http_timeout)
             .build()?;
-        Ok(Fleet { cfg: Arc::new(cfg), pool, bus, http })
+        Ok(Fleet {
+            cfg: Arc::new(cfg),
+            pool,
+            bus,
+            http,
+        })
     }
 }
 
@@ -120,7 +134,10 @@ pub async fn run_roles(fleet: Fleet, roles: &[Role], shutdown: Shutdown) {
             }
             Role::Sheets | Role::Calendar => {
                 tasks.spawn(async move {
-                    tracing::warn!(role = role.as_str(), "role not implemented in this build; idling");
+                    tracing::warn!(
+                        role = role.as_str(),
+                        "role not implemented in this build; idling"
+                    );
                     shutdown.wait().await;
                 });
             }
@@ -146,8 +163,15 @@ mod tests {
     #[test]
     fn roles_parse() {
         assert_eq!(parse_roles(&["all".into()]).unwrap().len(), 7);
-        assert_eq!(parse_roles(&["relay".into(), "sender".into()]).unwrap(), vec![Role::Relay, Role::Sender]);
+        assert_eq!(
+            parse_roles(&["relay".into(), "sender".into()]).unwrap(),
+            vec![Role::Relay, Role::Sender]
+        );
         assert!(parse_roles(&[]).is_err());
-        assert!(parse_roles(&["cook".into()]).unwrap_err().contains("unknown role"));
+        assert!(
+            parse_roles(&["cook".into()])
+                .unwrap_err()
+                .contains("unknown role")
+        );
     }
 }

@@ -8,7 +8,9 @@ async fn main() -> std::process::ExitCode {
     shared::telemetry::init("worker");
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "-h" || a == "--help") {
-        println!("usage: inkline-worker ROLE... (conversation, payments, sender, relay, reminders, sheets, calendar, all)");
+        println!(
+            "usage: inkline-worker ROLE... (conversation, payments, sender, relay, reminders, sheets, calendar, all)"
+        );
         return std::process::ExitCode::SUCCESS;
     }
     let roles = match workers::parse_roles(&args) {

@@ -185,7 +185,14 @@ async fn decide(
             effects::apply(tx, &who, lead.state.status, &decision).await?;
         }
         Err(illegal) => {
-            effects::refuse_illegal(tx, artist.id, lead.id, &illegal, serde_json::json!({"event": event})).await?;
+            effects::refuse_illegal(
+                tx,
+                artist.id,
+                lead.id,
+                &illegal,
+                serde_json::json!({"event": event}),
+            )
+            .await?;
         }
     }
     Ok(())

@@ -41,7 +41,9 @@ pub async fn fire_due(fleet: &Fleet) -> anyhow::Result<usize> {
 
 async fn fire_one(fleet: &Fleet, id: Uuid, lead_id: Uuid) -> anyhow::Result<Fired> {
     let mut tx = fleet.pool.begin().await?;
-    let Some(lead) = leads::lock(&mut tx, lead_id).await? else { return Ok(Fired::Skipped) };
+    let Some(lead) = leads::lock(&mut tx, lead_id).await? else {
+        return Ok(Fired::Skipped);
+    };
     let kind: Option<String> = sqlx::query_scalar(
         "UPDATE reminders SET fired_at = now()
          WHERE id = $1 AND fired_at IS NULL AND cancelled_at IS NULL AND due_at <= now() RETURNING kind",
@@ -49,8 +51,12 @@ async fn fire_one(fleet: &Fleet, id: Uuid, lead_id: Uuid) -> anyhow::Result<Fire
     .bind(id)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some(kind) = kind else { return Ok(Fired::Skipped) };
-    let Some(artist) = artists::by_id(&mut *tx, lead.artist_id).await? else { return Ok(Fired::Skipped) };
+    let Some(kind) = kind else {
+        return Ok(Fired::Skipped);
+    };
+    let Some(artist) = artists::by_id(&mut *tx, lead.artist_id).await? else {
+        return Ok(Fired::Skipped);
+    };
     if kind != "tick" {
         system_events::record(
             &mut *tx,
@@ -65,13 +71,31 @@ async fn fire_one(fleet: &Fleet, id: Uuid, lead_id: Uuid) -> anyhow::Result<Fire
         return Ok(Fired::Fired);
     }
     let correlation_id = shared::telemetry::new_correlation_id();
-    match shared::conversation::step(&lead.state, &Event::Tick, &artist.config, chrono::Utc::now()) {
+    match shared::conversation::step(
+        &lead.state,
+        &Event::Tick,
+        &artist.config,
+        chrono::Utc::now(),
+    ) {
         Ok(decision) => {
-            let who = Subject { artist: &artist, lead_id: lead.id, client_wa_id: &lead.wa_id, correlation_id: &correlation_id, source_message_id: None };
+            let who = Subject {
+                artist: &artist,
+                lead_id: lead.id,
+                client_wa_id: &lead.wa_id,
+                correlation_id: &correlation_id,
+                source_message_id: None,
+            };
             effects::apply(&mut tx, &who, lead.state.status, &decision).await?;
         }
         Err(illegal) => {
-            effects::refuse_illegal(&mut tx, artist.id, lead.id, &illegal, serde_json::json!({"reminder_id": id})).await?;
+            effects::refuse_illegal(
+                &mut tx,
+                artist.id,
+                lead.id,
+                &illegal,
+                serde_json::json!({"reminder_id": id}),
+            )
+            .await?;
         }
     }
     tx.commit().await?;

@@ -5,16 +5,24 @@ use shared::domain::ArtistConfig;
 use std::path::Path;
 
 pub async fn apply(file: &Path) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-    let cfg = ArtistConfig::from_toml(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let cfg =
+        ArtistConfig::from_toml(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let mut env = EnvReader::from_env();
     let db = DbConfig::read(&mut env);
     env.finish()?;
-    let pool = shared::store::db::connect(&db).await.map_err(|e| anyhow::anyhow!("cannot connect to DATABASE_URL: {e}"))?;
+    let pool = shared::store::db::connect(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot connect to DATABASE_URL: {e}"))?;
     shared::store::db::check_schema(&pool).await?;
     let (id, created) = shared::store::artists::upsert(&pool, &cfg)
         .await
         .map_err(|e| anyhow::anyhow!("cannot save artist {:?}: {e}", cfg.slug))?;
-    println!("{} artist {} ({id})", if created { "created" } else { "updated" }, cfg.slug);
+    println!(
+        "{} artist {} ({id})",
+        if created { "created" } else { "updated" },
+        cfg.slug
+    );
     Ok(())
 }

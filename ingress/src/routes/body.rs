@@ -9,32 +9,64 @@ use shared::bus::message::H_RECEIVED_AT;
 use shared::metrics::metrics;
 
 /// Reads at most `limit` bytes (413 beyond).
-pub async fn read(source: &'static str, headers: &HeaderMap, body: Body, limit: usize) -> Result<bytes::Bytes, ApiError> {
+pub async fn read(
+    source: &'static str,
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<bytes::Bytes, ApiError> {
     let too_big = || {
-        metrics().webhooks_rejected.with_label_values(&[source, "too_large"]).inc();
-        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", format!("body over {limit} bytes"))
+        metrics()
+            .webhooks_rejected
+            .with_label_values(&[source, "too_large"])
+            .inc();
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("body over {limit} bytes"),
+        )
     };
-    if let Some(len) = headers.get(axum::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+    if let Some(len) = headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
         && len > limit
     {
         return Err(too_big());
     }
-    axum::body::to_bytes(body, limit).await.map_err(|_| too_big())
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| too_big())
 }
 
 /// Refuses bodies that are not JSON (after the signature check, so only a signer can see this).
 pub fn require_json(source: &'static str, headers: &HeaderMap, raw: &[u8]) -> Result<(), ApiError> {
     let reject = |reason: &'static str, status, msg: &str| {
-        metrics().webhooks_rejected.with_label_values(&[source, reason]).inc();
+        metrics()
+            .webhooks_rejected
+            .with_label_values(&[source, reason])
+            .inc();
         Err(ApiError::new(status, reason, msg))
     };
-    if let Some(ct) = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok())
-        && !ct.trim().to_ascii_lowercase().starts_with("application/json")
+    if let Some(ct) = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        && !ct
+            .trim()
+            .to_ascii_lowercase()
+            .starts_with("application/json")
     {
-        return reject("unsupported_media_type", StatusCode::UNSUPPORTED_MEDIA_TYPE, "expected application/json");
+        return reject(
+            "unsupported_media_type",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "expected application/json",
+        );
     }
     if serde_json::from_slice::<serde::de::IgnoredAny>(raw).is_err() {
-        return reject("invalid_json", StatusCode::BAD_REQUEST, "body is not valid JSON");
+        return reject(
+            "invalid_json",
+            StatusCode::BAD_REQUEST,
+            "body is not valid JSON",
+        );
     }
     Ok(())
 }
@@ -44,23 +76,43 @@ pub fn correlation_id(headers: &HeaderMap) -> String {
     headers
         .get("x-correlation-id")
         .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
         .map(str::to_owned)
         .unwrap_or_else(shared::telemetry::new_correlation_id)
 }
 
 /// Publishes the raw body and answers 200 only after the broker's confirm (503 otherwise).
-pub async fn publish(state: &AppState, source: &'static str, queue: &str, raw: bytes::Bytes, cid: String) -> Result<axum::Json<serde_json::Value>, ApiError> {
-    let msg = Outgoing::json(cid.clone(), raw.to_vec(), &cid).header(H_RECEIVED_AT, chrono::Utc::now().to_rfc3339());
+pub async fn publish(
+    state: &AppState,
+    source: &'static str,
+    queue: &str,
+    raw: bytes::Bytes,
+    cid: String,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let msg = Outgoing::json(cid.clone(), raw.to_vec(), &cid)
+        .header(H_RECEIVED_AT, chrono::Utc::now().to_rfc3339());
     match state.bus.publish(queue, &msg).await {
         Ok(()) => {
             tracing::debug!(correlation_id = %cid, queue, "webhook accepted");
-            Ok(axum::Json(serde_json::json!({"status": "accepted", "correlation_id": cid})))
+            Ok(axum::Json(
+                serde_json::json!({"status": "accepted", "correlation_id": cid}),
+            ))
         }
         Err(e) => {
-            metrics().webhooks_rejected.with_label_values(&[source, "broker_unavailable"]).inc();
+            metrics()
+                .webhooks_rejected
+                .with_label_values(&[source, "broker_unavailable"])
+                .inc();
             tracing::warn!(correlation_id = %cid, error = %e, "could not publish webhook; answering 503");
-            Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "broker_unavailable", "try again shortly"))
+            Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "broker_unavailable",
+                "try again shortly",
+            ))
         }
     }
 }

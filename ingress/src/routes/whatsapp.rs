@@ -14,7 +14,10 @@ use std::collections::HashMap;
 use subtle::ConstantTimeEq;
 
 /// `GET /webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=T&hub.challenge=C` → `C` or 403.
-pub async fn handshake(State(state): State<AppState>, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn handshake(
+    State(state): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let expected = state.cfg.whatsapp_verify_token.as_ref();
     let mode_ok = q.get("hub.mode").map(String::as_str) == Some("subscribe");
     let token_ok = match (expected, q.get("hub.verify_token")) {
@@ -22,25 +25,66 @@ pub async fn handshake(State(state): State<AppState>, Query(q): Query<HashMap<St
         _ => false,
     };
     match q.get("hub.challenge") {
-        Some(challenge) if mode_ok && token_ok => (StatusCode::OK, challenge.clone()).into_response(),
-        _ => ApiError::new(StatusCode::FORBIDDEN, "verification_failed", "verify token or mode does not match").into_response(),
+        Some(challenge) if mode_ok && token_ok => {
+            (StatusCode::OK, challenge.clone()).into_response()
+        }
+        _ => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "verification_failed",
+            "verify token or mode does not match",
+        )
+        .into_response(),
     }
 }
 
 /// `POST /webhooks/whatsapp`: verify `X-Hub-Signature-256` over the raw body, publish, then 200.
-pub async fn receive(State(state): State<AppState>, headers: HeaderMap, raw: Body) -> Result<impl IntoResponse, ApiError> {
+pub async fn receive(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    raw: Body,
+) -> Result<impl IntoResponse, ApiError> {
     const SOURCE: &str = "whatsapp";
-    metrics().webhooks_received.with_label_values(&[SOURCE]).inc();
+    metrics()
+        .webhooks_received
+        .with_label_values(&[SOURCE])
+        .inc();
     let bytes = body::read(SOURCE, &headers, raw, state.cfg.max_body).await?;
-    let sig = headers.get("x-hub-signature-256").map(|v| v.to_str().unwrap_or("")) ;
+    let sig = headers
+        .get("x-hub-signature-256")
+        .map(|v| v.to_str().unwrap_or(""));
     if headers.get_all("x-hub-signature-256").iter().count() > 1 {
-        metrics().webhooks_rejected.with_label_values(&[SOURCE, "signature_duplicated"]).inc();
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "signature_duplicated", "more than one X-Hub-Signature-256 header"));
+        metrics()
+            .webhooks_rejected
+            .with_label_values(&[SOURCE, "signature_duplicated"])
+            .inc();
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "signature_duplicated",
+            "more than one X-Hub-Signature-256 header",
+        ));
     }
-    if let Err(e) = verify_whatsapp(state.cfg.whatsapp_app_secret.expose().as_bytes(), sig, &bytes) {
-        metrics().webhooks_rejected.with_label_values(&[SOURCE, e.reason()]).inc();
-        return Err(ApiError::new(StatusCode::FORBIDDEN, e.reason(), e.to_string()));
+    if let Err(e) = verify_whatsapp(
+        state.cfg.whatsapp_app_secret.expose().as_bytes(),
+        sig,
+        &bytes,
+    ) {
+        metrics()
+            .webhooks_rejected
+            .with_label_values(&[SOURCE, e.reason()])
+            .inc();
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            e.reason(),
+            e.to_string(),
+        ));
     }
     body::require_json(SOURCE, &headers, &bytes)?;
-    body::publish(&state, SOURCE, INBOUND_WHATSAPP, bytes, body::correlation_id(&headers)).await
+    body::publish(
+        &state,
+        SOURCE,
+        INBOUND_WHATSAPP,
+        bytes,
+        body::correlation_id(&headers),
+    )
+    .await
 }

@@ -7,8 +7,8 @@ use crate::config::BusConfig;
 use crate::metrics::metrics;
 use crate::shutdown::Shutdown;
 use futures::StreamExt;
-use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::Confirmation;
+use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::types::{LongString, ShortString};
 use lapin::{Channel, Connection, ConnectionProperties};
 use std::sync::{Arc, RwLock};
@@ -64,7 +64,12 @@ pub struct Bus {
 
 impl std::fmt::Debug for Bus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Bus({}, connected: {})", self.inner.name, self.is_connected())
+        write!(
+            f,
+            "Bus({}, connected: {})",
+            self.inner.name,
+            self.is_connected()
+        )
     }
 }
 
@@ -72,7 +77,14 @@ impl Bus {
     /// Starts the supervisor; the connection comes up in the background (see `wait_connected`).
     pub fn start(cfg: BusConfig, name: &str, shutdown: Shutdown) -> Bus {
         let (generation, _) = watch::channel(0);
-        let bus = Bus { inner: Arc::new(Inner { cfg, name: name.to_owned(), live: RwLock::new(None), generation }) };
+        let bus = Bus {
+            inner: Arc::new(Inner {
+                cfg,
+                name: name.to_owned(),
+                live: RwLock::new(None),
+                generation,
+            }),
+        };
         let me = bus.clone();
         tokio::spawn(async move { me.supervise(shutdown).await });
         bus
@@ -93,7 +105,8 @@ impl Bus {
     }
 
     pub fn is_connected(&self) -> bool {
-        self.current().is_some_and(|l| l.conn.status().connected() && l.publisher.status().connected())
+        self.current()
+            .is_some_and(|l| l.conn.status().connected() && l.publisher.status().connected())
     }
 
     /// Waits until connected, up to `timeout`.
@@ -104,7 +117,10 @@ impl Bus {
             if self.is_connected() {
                 return true;
             }
-            if tokio::time::timeout_at(deadline, rx.changed()).await.is_err() {
+            if tokio::time::timeout_at(deadline, rx.changed())
+                .await
+                .is_err()
+            {
                 return self.is_connected();
             }
         }
@@ -121,10 +137,17 @@ impl Bus {
         let conn = Connection::connect(self.inner.cfg.amqp_url.expose(), props).await?;
         let setup = conn.create_channel().await?;
         topology::declare(&setup).await?;
-        let _ = setup.close(200, ShortString::from("topology declared")).await;
+        let _ = setup
+            .close(200, ShortString::from("topology declared"))
+            .await;
         let publisher = conn.create_channel().await?;
-        publisher.confirm_select(ConfirmSelectOptions::default()).await?;
-        Ok(Live { conn: Arc::new(conn), publisher })
+        publisher
+            .confirm_select(ConfirmSelectOptions::default())
+            .await?;
+        Ok(Live {
+            conn: Arc::new(conn),
+            publisher,
+        })
     }
 
     async fn supervise(self, shutdown: Shutdown) {
@@ -176,9 +199,14 @@ impl Bus {
         match &result {
             Ok(()) => {
                 m.published.with_label_values(&[queue]).inc();
-                m.publish_seconds.with_label_values(&[queue]).observe(started.elapsed().as_secs_f64());
+                m.publish_seconds
+                    .with_label_values(&[queue])
+                    .observe(started.elapsed().as_secs_f64());
             }
-            Err(e) => m.publish_failures.with_label_values(&[queue, e.reason()]).inc(),
+            Err(e) => m
+                .publish_failures
+                .with_label_values(&[queue, e.reason()])
+                .inc(),
         }
         result
     }
@@ -191,7 +219,10 @@ impl Bus {
                 .basic_publish(
                     ShortString::from(""),
                     ShortString::from(queue),
-                    BasicPublishOptions { mandatory: true, ..BasicPublishOptions::default() },
+                    BasicPublishOptions {
+                        mandatory: true,
+                        ..BasicPublishOptions::default()
+                    },
                     &msg.payload,
                     msg.properties(),
                 )
@@ -217,7 +248,9 @@ impl Bus {
 
 /// Exponential back-off with jitter: 250 ms doubling, capped at 15 s.
 pub fn backoff_delay(failures: u32) -> Duration {
-    let base = 250u64.saturating_mul(1u64 << failures.min(6).saturating_sub(1)).min(15_000);
+    let base = 250u64
+        .saturating_mul(1u64 << failures.min(6).saturating_sub(1))
+        .min(15_000);
     let jitter = rand::random::<u64>() % (base / 2 + 1);
     Duration::from_millis(base / 2 + jitter)
 }

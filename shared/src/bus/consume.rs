@@ -3,13 +3,15 @@
 //! `MAX_ATTEMPTS`, then the `.dlq`.
 
 use super::connection::Bus;
-use super::message::{self, Outgoing, H_ATTEMPTS, H_CORRELATION, H_LAST_ERROR, H_SOURCE_QUEUE};
+use super::message::{self, H_ATTEMPTS, H_CORRELATION, H_LAST_ERROR, H_SOURCE_QUEUE, Outgoing};
 use super::topology;
 use crate::metrics::metrics;
 use crate::shutdown::Shutdown;
 use futures::StreamExt;
 use lapin::message::Delivery;
-use lapin::options::{BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions};
+use lapin::options::{
+    BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions,
+};
 use lapin::types::{FieldTable, ShortString};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -54,7 +56,9 @@ pub trait Handler: Send + Sync + 'static {
 }
 
 /// Per-key chains: each entry is the completion signal of the latest delivery with that key.
-type Chains = Arc<std::sync::Mutex<std::collections::HashMap<String, (u64, tokio::sync::oneshot::Receiver<()>)>>>;
+type Chains = Arc<
+    std::sync::Mutex<std::collections::HashMap<String, (u64, tokio::sync::oneshot::Receiver<()>)>>,
+>;
 
 /// The delay before retry number `attempt` (1-based): base × 2^(attempt-1), capped at 5 minutes.
 pub fn retry_delay(base: Duration, attempt: u32) -> Duration {
@@ -93,7 +97,9 @@ async fn consume_once(
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let prefetch = bus.config().prefetch.max(1);
     let channel = bus.channel().await?;
-    channel.basic_qos(prefetch, BasicQosOptions::default()).await?;
+    channel
+        .basic_qos(prefetch, BasicQosOptions::default())
+        .await?;
     let tag = format!("{queue}-{}", uuid::Uuid::new_v4().simple());
     let mut consumer = channel
         .basic_consume(
@@ -158,17 +164,29 @@ async fn consume_once(
 
 fn received(queue: &str, d: &Delivery) -> Received {
     let headers = message::headers_of(&d.properties);
-    let attempts = headers.get(H_ATTEMPTS).and_then(|a| a.parse().ok()).unwrap_or(0);
+    let attempts = headers
+        .get(H_ATTEMPTS)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(0);
     let correlation_id = headers
         .get(H_CORRELATION)
         .cloned()
-        .or_else(|| d.properties.correlation_id().as_ref().map(|c| c.as_str().to_owned()))
+        .or_else(|| {
+            d.properties
+                .correlation_id()
+                .as_ref()
+                .map(|c| c.as_str().to_owned())
+        })
         .unwrap_or_else(crate::telemetry::new_correlation_id);
     Received {
         queue: queue.to_owned(),
         payload: d.data.clone(),
         headers,
-        message_id: d.properties.message_id().as_ref().map(|m| m.as_str().to_owned()),
+        message_id: d
+            .properties
+            .message_id()
+            .as_ref()
+            .map(|m| m.as_str().to_owned()),
         correlation_id,
         redelivered: d.redelivered,
         attempts,
@@ -185,7 +203,9 @@ async fn process(bus: &Bus, handler: &dyn Handler, msg: Received, delivery: Deli
     let span = tracing::info_span!("handle", queue = %queue, correlation_id = %msg.correlation_id, message_id = msg.message_id.as_deref().unwrap_or(""));
     let started = Instant::now();
     let outcome = tracing::Instrument::instrument(handler.handle(&msg), span.clone()).await;
-    m.processing_seconds.with_label_values(&[queue]).observe(started.elapsed().as_secs_f64());
+    m.processing_seconds
+        .with_label_values(&[queue])
+        .observe(started.elapsed().as_secs_f64());
     let _enter = span.enter();
     let settled = match outcome {
         Outcome::Ack => Ok(()),
@@ -203,7 +223,12 @@ async fn process(bus: &Bus, handler: &dyn Handler, msg: Received, delivery: Deli
         }
         Outcome::Retry(reason) | Outcome::Dead(reason) => {
             tracing::error!(attempts = msg.attempts + 1, %reason, "dead-lettering");
-            let r = bus.publish(&topology::dlq(queue), &forward(&msg, &reason, msg.attempts + 1)).await;
+            let r = bus
+                .publish(
+                    &topology::dlq(queue),
+                    &forward(&msg, &reason, msg.attempts + 1),
+                )
+                .await;
             if r.is_ok() {
                 m.dead_lettered.with_label_values(&[queue]).inc();
             }
@@ -219,7 +244,12 @@ async fn process(bus: &Bus, handler: &dyn Handler, msg: Received, delivery: Deli
         Err(e) => {
             // Could not park it anywhere: give it back to the broker (x-delivery-limit bounds this).
             tracing::warn!(error = %e, "could not forward; requeueing");
-            let _ = delivery.nack(BasicNackOptions { requeue: true, multiple: false }).await;
+            let _ = delivery
+                .nack(BasicNackOptions {
+                    requeue: true,
+                    multiple: false,
+                })
+                .await;
         }
     }
 }
@@ -230,7 +260,10 @@ fn forward(msg: &Received, reason: &str, attempts: u32) -> Outgoing {
     headers.insert(H_LAST_ERROR.to_owned(), reason.chars().take(500).collect());
     headers.insert(H_SOURCE_QUEUE.to_owned(), msg.queue.clone());
     Outgoing {
-        message_id: msg.message_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+        message_id: msg
+            .message_id
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
         content_type: "application/json",
         payload: msg.payload.clone(),
         headers,
@@ -248,6 +281,9 @@ mod tests {
         assert_eq!(retry_delay(b, 1), Duration::from_millis(100));
         assert_eq!(retry_delay(b, 2), Duration::from_millis(200));
         assert_eq!(retry_delay(b, 4), Duration::from_millis(800));
-        assert_eq!(retry_delay(Duration::from_secs(10), 30), Duration::from_secs(300));
+        assert_eq!(
+            retry_delay(Duration::from_secs(10), 30),
+            Duration::from_secs(300)
+        );
     }
 }

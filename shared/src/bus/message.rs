@@ -1,7 +1,7 @@
 //! What travels on the bus: payload plus the headers that follow a message across hops.
 
-use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::BasicProperties;
+use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use std::collections::BTreeMap;
 
 pub const H_CORRELATION: &str = "x-correlation-id";
@@ -26,8 +26,17 @@ impl Outgoing {
     pub fn json(message_id: impl Into<String>, payload: Vec<u8>, correlation_id: &str) -> Self {
         let mut headers = BTreeMap::new();
         headers.insert(H_CORRELATION.to_owned(), correlation_id.to_owned());
-        headers.insert(H_TRACEPARENT.to_owned(), crate::telemetry::traceparent_for(correlation_id));
-        Outgoing { message_id: message_id.into(), content_type: "application/json", payload, headers, expiration_ms: None }
+        headers.insert(
+            H_TRACEPARENT.to_owned(),
+            crate::telemetry::traceparent_for(correlation_id),
+        );
+        Outgoing {
+            message_id: message_id.into(),
+            content_type: "application/json",
+            payload,
+            headers,
+            expiration_ms: None,
+        }
     }
 
     pub fn header(mut self, k: &str, v: impl Into<String>) -> Self {
@@ -39,7 +48,10 @@ impl Outgoing {
     pub fn properties(&self) -> BasicProperties {
         let mut table = FieldTable::default();
         for (k, v) in &self.headers {
-            table.insert(ShortString::from(k.as_str()), AMQPValue::LongString(LongString::from(v.as_str())));
+            table.insert(
+                ShortString::from(k.as_str()),
+                AMQPValue::LongString(LongString::from(v.as_str())),
+            );
         }
         let now = chrono::Utc::now().timestamp().max(0) as u64;
         let mut props = BasicProperties::default()

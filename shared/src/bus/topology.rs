@@ -1,8 +1,8 @@
 //! Queue names and their declaration: durable quorum queues, each with `.retry` and `.dlq`.
 
+use lapin::Channel;
 use lapin::options::QueueDeclareOptions;
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
-use lapin::Channel;
 
 pub const INBOUND_WHATSAPP: &str = "inbound.whatsapp";
 pub const INBOUND_STRIPE: &str = "inbound.stripe";
@@ -12,7 +12,14 @@ pub const JOBS_SHEETS: &str = "jobs.sheets";
 pub const JOBS_CALENDAR: &str = "jobs.calendar";
 
 /// Every work queue (INTERFACES.md).
-pub const QUEUES: [&str; 6] = [INBOUND_WHATSAPP, INBOUND_STRIPE, OUTBOUND_WHATSAPP, JOBS_PAYMENTS, JOBS_SHEETS, JOBS_CALENDAR];
+pub const QUEUES: [&str; 6] = [
+    INBOUND_WHATSAPP,
+    INBOUND_STRIPE,
+    OUTBOUND_WHATSAPP,
+    JOBS_PAYMENTS,
+    JOBS_SHEETS,
+    JOBS_CALENDAR,
+];
 
 /// Redeliveries (crashes, nacks with requeue) after which the broker dead-letters a poison message.
 pub const DELIVERY_LIMIT: i64 = 10;
@@ -40,7 +47,10 @@ fn args(pairs: Vec<(&str, AMQPValue)>) -> FieldTable {
 }
 
 fn durable() -> QueueDeclareOptions {
-    QueueDeclareOptions { durable: true, ..QueueDeclareOptions::default() }
+    QueueDeclareOptions {
+        durable: true,
+        ..QueueDeclareOptions::default()
+    }
 }
 
 /// Declares every queue with the same arguments each time, so it is idempotent across processes.
@@ -53,7 +63,13 @@ pub async fn declare(channel: &Channel) -> Result<(), lapin::Error> {
 
 async fn declare_one(channel: &Channel, queue: &str) -> Result<(), lapin::Error> {
     let quorum = || ("x-queue-type", s("quorum"));
-    channel.queue_declare(ShortString::from(dlq(queue)), durable(), args(vec![quorum()])).await?;
+    channel
+        .queue_declare(
+            ShortString::from(dlq(queue)),
+            durable(),
+            args(vec![quorum()]),
+        )
+        .await?;
     // Delayed messages carry their own expiration; when it passes they go back to the work queue.
     channel
         .queue_declare(
@@ -90,7 +106,10 @@ pub async fn depth(channel: &Channel, queue: &str) -> Result<(u32, u32), lapin::
     let q = channel
         .queue_declare(
             ShortString::from(queue),
-            QueueDeclareOptions { passive: true, ..QueueDeclareOptions::default() },
+            QueueDeclareOptions {
+                passive: true,
+                ..QueueDeclareOptions::default()
+            },
             FieldTable::default(),
         )
         .await?;

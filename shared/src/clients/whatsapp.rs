@@ -65,10 +65,17 @@ pub fn payload(to: &str, body: &MessageBody) -> Value {
                     "action": {"button": truncate(button, MAX_LIST_BUTTON), "sections": [{"title": "Options", "rows": rows}]}}
             })
         }
-        MessageBody::Template { name, language, params } => {
+        MessageBody::Template {
+            name,
+            language,
+            params,
+        } => {
             let mut template = json!({"name": name, "language": {"code": language}});
             if !params.is_empty() {
-                let params: Vec<Value> = params.iter().map(|p| json!({"type": "text", "text": truncate(p, 1024)})).collect();
+                let params: Vec<Value> = params
+                    .iter()
+                    .map(|p| json!({"type": "text", "text": truncate(p, 1024)}))
+                    .collect();
                 template["components"] = json!([{"type": "body", "parameters": params}]);
             }
             json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": "template", "template": template})
@@ -81,7 +88,12 @@ pub fn payload(to: &str, body: &MessageBody) -> Value {
 pub enum GraphError {
     /// Meta answered with an error object.
     #[error("Graph API error {code:?} (HTTP {http_status}): {message}")]
-    Api { http_status: u16, code: Option<i64>, message: String, retry_after: Option<Duration> },
+    Api {
+        http_status: u16,
+        code: Option<i64>,
+        message: String,
+        retry_after: Option<Duration>,
+    },
     /// No answer: connection refused, timeout, reset.
     #[error("Graph API unreachable: {0}")]
     Transport(String),
@@ -100,11 +112,23 @@ pub struct GraphClient {
 
 impl GraphClient {
     pub fn new(http: reqwest::Client, base: &str, version: &str) -> Self {
-        GraphClient { http, base: base.trim_end_matches('/').to_owned(), version: version.to_owned() }
+        GraphClient {
+            http,
+            base: base.trim_end_matches('/').to_owned(),
+            version: version.to_owned(),
+        }
     }
 
-    async fn post(&self, phone_number_id: &str, token: &str, body: &Value) -> Result<Value, GraphError> {
-        let url = format!("{}/{}/{}/messages", self.base, self.version, phone_number_id);
+    async fn post(
+        &self,
+        phone_number_id: &str,
+        token: &str,
+        body: &Value,
+    ) -> Result<Value, GraphError> {
+        let url = format!(
+            "{}/{}/{}/messages",
+            self.base, self.version, phone_number_id
+        );
         let resp = self
             .http
             .post(url)
@@ -122,7 +146,12 @@ impl GraphClient {
         let json: Value = match resp.json().await {
             Ok(j) => j,
             Err(_) if status >= 500 => {
-                return Err(GraphError::Api { http_status: status, code: None, message: "server error".into(), retry_after })
+                return Err(GraphError::Api {
+                    http_status: status,
+                    code: None,
+                    message: "server error".into(),
+                    retry_after,
+                });
             }
             Err(_) => return Err(GraphError::Unexpected(status)),
         };
@@ -133,13 +162,29 @@ impl GraphClient {
     }
 
     /// Sends one message; returns Meta's message id (wamid).
-    pub async fn send(&self, phone_number_id: &str, token: &str, to: &str, body: &MessageBody) -> Result<String, GraphError> {
-        let json = self.post(phone_number_id, token, &payload(to, body)).await?;
-        json["messages"][0]["id"].as_str().map(str::to_owned).ok_or(GraphError::Unexpected(200))
+    pub async fn send(
+        &self,
+        phone_number_id: &str,
+        token: &str,
+        to: &str,
+        body: &MessageBody,
+    ) -> Result<String, GraphError> {
+        let json = self
+            .post(phone_number_id, token, &payload(to, body))
+            .await?;
+        json["messages"][0]["id"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or(GraphError::Unexpected(200))
     }
 
     /// Marks an inbound message (and the ones before it) as read.
-    pub async fn mark_read(&self, phone_number_id: &str, token: &str, wamid: &str) -> Result<(), GraphError> {
+    pub async fn mark_read(
+        &self,
+        phone_number_id: &str,
+        token: &str,
+        wamid: &str,
+    ) -> Result<(), GraphError> {
         let body = json!({"messaging_product": "whatsapp", "status": "read", "message_id": wamid});
         self.post(phone_number_id, token, &body).await.map(|_| ())
     }
@@ -160,11 +205,12 @@ pub struct MediaInfo {
 fn size_from_string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     match Value::deserialize(d)? {
         Value::String(s) => s.trim().parse().map_err(serde::de::Error::custom),
-        Value::Number(n) => n.as_u64().ok_or_else(|| serde::de::Error::custom("file_size is not a size")),
+        Value::Number(n) => n
+            .as_u64()
+            .ok_or_else(|| serde::de::Error::custom("file_size is not a size")),
         _ => Err(serde::de::Error::custom("file_size is not a size")),
     }
 }
-
 
 impl GraphClient {
     fn api_error(status: u16, json: &Value, retry_after: Option<Duration>) -> GraphError {
@@ -172,7 +218,10 @@ impl GraphClient {
         GraphError::Api {
             http_status: status,
             code: err["code"].as_i64(),
-            message: err["message"].as_str().unwrap_or("unknown error").to_owned(),
+            message: err["message"]
+                .as_str()
+                .unwrap_or("unknown error")
+                .to_owned(),
             retry_after,
         }
     }
@@ -180,9 +229,18 @@ impl GraphClient {
     /// Step 1 of a media download: the short-lived URL, type, size and checksum.
     pub async fn media_info(&self, token: &str, media_id: &str) -> Result<MediaInfo, GraphError> {
         let url = format!("{}/{}/{}", self.base, self.version, media_id);
-        let resp = self.http.get(url).bearer_auth(token).send().await.map_err(transport)?;
+        let resp = self
+            .http
+            .get(url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(transport)?;
         let status = resp.status().as_u16();
-        let json: Value = resp.json().await.map_err(|_| GraphError::Unexpected(status))?;
+        let json: Value = resp
+            .json()
+            .await
+            .map_err(|_| GraphError::Unexpected(status))?;
         if !(200..300).contains(&status) {
             return Err(Self::api_error(status, &json, None));
         }
@@ -190,8 +248,19 @@ impl GraphClient {
     }
 
     /// Step 2: the bytes, with the same bearer token, refusing more than `max_bytes`.
-    pub async fn download(&self, token: &str, url: &str, max_bytes: u64) -> Result<bytes::Bytes, GraphError> {
-        let mut resp = self.http.get(url).bearer_auth(token).send().await.map_err(transport)?;
+    pub async fn download(
+        &self,
+        token: &str,
+        url: &str,
+        max_bytes: u64,
+    ) -> Result<bytes::Bytes, GraphError> {
+        let mut resp = self
+            .http
+            .get(url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(transport)?;
         let status = resp.status().as_u16();
         if !(200..300).contains(&status) {
             let json: Value = resp.json().await.unwrap_or(Value::Null);
@@ -212,7 +281,11 @@ impl GraphClient {
 }
 
 fn transport(e: reqwest::Error) -> GraphError {
-    GraphError::Transport(if e.is_timeout() { "timeout".into() } else { e.without_url().to_string() })
+    GraphError::Transport(if e.is_timeout() {
+        "timeout".into()
+    } else {
+        e.without_url().to_string()
+    })
 }
 
 #[cfg(test)]
@@ -244,7 +317,10 @@ mod tests {
         let p = payload("1", &body);
         let buttons = p["interactive"]["action"]["buttons"].as_array().unwrap();
         assert_eq!(buttons.len(), 3);
-        let titles: Vec<&str> = buttons.iter().map(|b| b["reply"]["title"].as_str().unwrap()).collect();
+        let titles: Vec<&str> = buttons
+            .iter()
+            .map(|b| b["reply"]["title"].as_str().unwrap())
+            .collect();
         assert!(titles.iter().all(|t| t.chars().count() <= 20));
         assert_eq!(titles[1..], ["Yes", "No"]);
     }
@@ -258,8 +334,18 @@ mod tests {
 
     #[test]
     fn template_payload_carries_parameters() {
-        let p = payload("1", &MessageBody::Template { name: "t".into(), language: "en_GB".into(), params: vec!["Sam".into()] });
+        let p = payload(
+            "1",
+            &MessageBody::Template {
+                name: "t".into(),
+                language: "en_GB".into(),
+                params: vec!["Sam".into()],
+            },
+        );
         assert_eq!(p["template"]["language"]["code"], "en_GB");
-        assert_eq!(p["template"]["components"][0]["parameters"][0]["text"], "Sam");
+        assert_eq!(
+            p["template"]["components"][0]["parameters"][0]["text"],
+            "Sam"
+        );
     }
 }

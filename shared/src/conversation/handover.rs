@@ -197,7 +197,10 @@ pub fn resume(ctx: &mut Ctx) -> Result<(), IllegalTransition> {
         // Paid while the artist had the chat: continue after the payment, never before it.
         (Some(h), Status::NeedsArtistReply)
             if super::deposit::is_paid(ctx)
-                && matches!(h.resume_to, Status::PendingApproval | Status::AwaitingDeposit | Status::DepositExpired) =>
+                && matches!(
+                    h.resume_to,
+                    Status::PendingApproval | Status::AwaitingDeposit | Status::DepositExpired
+                ) =>
         {
             Status::BookingPending
         }

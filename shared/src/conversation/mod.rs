@@ -31,11 +31,11 @@ pub mod tour;
 pub mod types;
 mod waiting;
 
+pub use deposit::{Deposit, DepositStatus, PaymentMethod};
 pub use engine::step;
 pub use estimate::{Estimate, SizeCategory};
 pub use questions::QuestionKey;
 pub use state::{Answers, Handover, Reference, TourOffer};
-pub use deposit::{Deposit, DepositStatus, PaymentMethod};
 pub use types::{
     ActionLink, ArtistAction, Content, Decision, Effect, Event, ExpiryReason, Inbound, LeadState,
     PaymentEvent, Recipient, Severity,

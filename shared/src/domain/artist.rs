@@ -30,7 +30,11 @@ fn d_min_row() -> i64 {
 
 impl Default for RegionAmounts {
     fn default() -> Self {
-        RegionAmounts { uk: d_min_uk(), eu: d_min_eu(), row: d_min_row() }
+        RegionAmounts {
+            uk: d_min_uk(),
+            eu: d_min_eu(),
+            row: d_min_row(),
+        }
     }
 }
 
@@ -100,7 +104,10 @@ fn d_lang() -> String {
 }
 
 fn tpl(name: &str) -> TemplateRef {
-    TemplateRef { name: name.into(), language: d_lang() }
+    TemplateRef {
+        name: name.into(),
+        language: d_lang(),
+    }
 }
 
 /// Templates per kind of business-initiated message (see README, "Templates").
@@ -179,7 +186,11 @@ fn d_burst() -> u32 {
 
 impl Default for Pacing {
     fn default() -> Self {
-        Pacing { messages_per_second: d_mps(), pair_spacing_secs: d_pair(), pair_burst: d_burst() }
+        Pacing {
+            messages_per_second: d_mps(),
+            pair_spacing_secs: d_pair(),
+            pair_burst: d_burst(),
+        }
     }
 }
 
@@ -304,7 +315,10 @@ pub enum ArtistConfigError {
     #[error("not valid artist JSON: {0}")]
     Json(#[from] serde_json::Error),
     #[error("{field}: {problem}")]
-    Invalid { field: &'static str, problem: String },
+    Invalid {
+        field: &'static str,
+        problem: String,
+    },
 }
 
 impl ArtistConfig {
@@ -324,34 +338,59 @@ impl ArtistConfig {
 
     /// Checks what serde cannot: formats, ranges and time zones.
     pub fn validate(&self) -> Result<(), ArtistConfigError> {
-        let bad = |field, problem: &str| Err(ArtistConfigError::Invalid { field, problem: problem.into() });
+        let bad = |field, problem: &str| {
+            Err(ArtistConfigError::Invalid {
+                field,
+                problem: problem.into(),
+            })
+        };
         let slug_ok = !self.slug.is_empty()
             && self.slug.len() <= 63
-            && self.slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+            && self
+                .slug
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
             && self.slug.as_bytes()[0].is_ascii_alphanumeric();
         if !slug_ok {
-            return bad("slug", "use lower-case letters, digits, '-' and '_' (at most 63)");
+            return bad(
+                "slug",
+                "use lower-case letters, digits, '-' and '_' (at most 63)",
+            );
         }
         if self.name.trim().is_empty() {
             return bad("name", "must not be empty");
         }
-        if self.phone_number_id.is_empty() || !self.phone_number_id.bytes().all(|b| b.is_ascii_digit()) {
-            return bad("phone_number_id", "must be the numeric WhatsApp phone number id");
+        if self.phone_number_id.is_empty()
+            || !self.phone_number_id.bytes().all(|b| b.is_ascii_digit())
+        {
+            return bad(
+                "phone_number_id",
+                "must be the numeric WhatsApp phone number id",
+            );
         }
         if let Some(wa) = &self.artist_wa_id
             && (wa.len() < 6 || !wa.bytes().all(|b| b.is_ascii_digit()))
         {
-            return bad("artist_wa_id", "must be digits only, country code first, no '+'");
+            return bad(
+                "artist_wa_id",
+                "must be digits only, country code first, no '+'",
+            );
         }
         if self.timezone.parse::<chrono_tz::Tz>().is_err() {
-            return bad("timezone", "must be an IANA time zone such as Europe/London");
+            return bad(
+                "timezone",
+                "must be an IANA time zone such as Europe/London",
+            );
         }
         let m = &self.minimum_budget;
         if m.uk < 0 || m.eu < 0 || m.row < 0 {
             return bad("minimum_budget", "amounts must not be negative");
         }
         let d = &self.deposits;
-        if [d.small, d.medium, d.large, d.xl_per_day].iter().any(|v| *v <= 0) {
+        if [d.small, d.medium, d.large, d.xl_per_day]
+            .iter()
+            .any(|v| *v <= 0)
+        {
             return bad("deposits", "amounts must be positive (minor units)");
         }
         for stop in &self.tour {
@@ -371,9 +410,16 @@ impl ArtistConfig {
         }
         let t = &self.timeouts;
         if !(30..=1440).contains(&t.deposit_expiry_minutes) {
-            return bad("timeouts.deposit_expiry_minutes", "Stripe allows 30 to 1440 minutes");
+            return bad(
+                "timeouts.deposit_expiry_minutes",
+                "Stripe allows 30 to 1440 minutes",
+            );
         }
-        if t.handover_cooldown_hours < 0 || t.abandon_after_hours <= 0 || t.stale_after_hours <= 0 || t.action_link_hours <= 0 {
+        if t.handover_cooldown_hours < 0
+            || t.abandon_after_hours <= 0
+            || t.stale_after_hours <= 0
+            || t.action_link_hours <= 0
+        {
             return bad("timeouts", "hours must be positive");
         }
         Ok(())
@@ -391,7 +437,8 @@ impl ArtistConfig {
 
     /// The documented demo artist the sandbox seeds.
     pub fn demo() -> ArtistConfig {
-        ArtistConfig::from_toml(DEMO_ARTIST_TOML).unwrap_or_else(|e| panic!("demo artist TOML is invalid: {e}"))
+        ArtistConfig::from_toml(DEMO_ARTIST_TOML)
+            .unwrap_or_else(|e| panic!("demo artist TOML is invalid: {e}"))
     }
 }
 
@@ -426,7 +473,10 @@ mod tests {
         let cfg = ArtistConfig::demo();
         assert_eq!(cfg.slug, "demo");
         assert_eq!(cfg.currency, Currency::GBP);
-        assert_eq!(cfg.minimum_for(Region::Eu), Money::new(50_000, Currency::GBP));
+        assert_eq!(
+            cfg.minimum_for(Region::Eu),
+            Money::new(50_000, Currency::GBP)
+        );
         assert_eq!(cfg.deposits.xl_per_day, 20_000);
         assert_eq!(cfg.tour.len(), 1);
         assert_eq!(cfg.timeouts.handover_cooldown_hours, 6);
@@ -452,7 +502,12 @@ mod tests {
             let err = ArtistConfig::from_toml(&toml).unwrap_err().to_string();
             assert!(err.contains(field), "{line}: {err}");
         }
-        assert!(ArtistConfig::from_toml("slug = \"x\"\nname = \"x\"\nphone_number_id = \"1\"\nsurprise = 1").is_err());
+        assert!(
+            ArtistConfig::from_toml(
+                "slug = \"x\"\nname = \"x\"\nphone_number_id = \"1\"\nsurprise = 1"
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -13,7 +13,11 @@ pub struct Choice {
 
 impl Choice {
     pub fn new(id: impl Into<String>, title: impl Into<String>) -> Self {
-        Choice { id: id.into(), title: title.into(), description: None }
+        Choice {
+            id: id.into(),
+            title: title.into(),
+            description: None,
+        }
     }
 }
 
@@ -21,13 +25,26 @@ impl Choice {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum MessageBody {
-    Text { text: String },
+    Text {
+        text: String,
+    },
     /// Up to three reply buttons.
-    Buttons { text: String, buttons: Vec<Choice> },
+    Buttons {
+        text: String,
+        buttons: Vec<Choice>,
+    },
     /// A list of up to ten rows behind one button.
-    List { text: String, button: String, rows: Vec<Choice> },
+    List {
+        text: String,
+        button: String,
+        rows: Vec<Choice>,
+    },
     /// An approved template (the only kind allowed outside the 24 h window).
-    Template { name: String, language: String, params: Vec<String> },
+    Template {
+        name: String,
+        language: String,
+        params: Vec<String>,
+    },
 }
 
 impl MessageBody {
@@ -56,7 +73,9 @@ impl MessageBody {
                 let titles: Vec<&str> = rows.iter().map(|b| b.title.as_str()).collect();
                 format!("{text} [{}]", titles.join(" | "))
             }
-            MessageBody::Template { name, params, .. } => format!("template {name}({})", params.join(", ")),
+            MessageBody::Template { name, params, .. } => {
+                format!("template {name}({})", params.join(", "))
+            }
         }
     }
 }

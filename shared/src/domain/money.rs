@@ -81,7 +81,10 @@ pub struct Money {
 
 impl Money {
     pub fn new(amount_minor: i64, currency: Currency) -> Self {
-        Money { amount_minor, currency }
+        Money {
+            amount_minor,
+            currency,
+        }
     }
 
     /// Human form for chat copy: `£150`, `€1,200.50`, `CHF 300`.
@@ -96,7 +99,11 @@ impl Money {
         }
         grouped = format!("{digits}{grouped}");
         let sign = if self.amount_minor < 0 { "-" } else { "" };
-        let cents = if minor == 0 { String::new() } else { format!(".{minor:02}") };
+        let cents = if minor == 0 {
+            String::new()
+        } else {
+            format!(".{minor:02}")
+        };
         match self.currency.symbol() {
             Some(sym) => format!("{sign}{sym}{grouped}{cents}"),
             None => format!("{sign}{} {grouped}{cents}", self.currency),
@@ -129,7 +136,10 @@ mod tests {
             (Money::new(15000, Currency::GBP), "£150"),
             (Money::new(120050, Currency::EUR), "€1,200.50"),
             (Money::new(100000000, Currency::USD), "$1,000,000"),
-            (Money::new(30000, Currency::parse("chf").unwrap()), "CHF 300"),
+            (
+                Money::new(30000, Currency::parse("chf").unwrap()),
+                "CHF 300",
+            ),
             (Money::new(-500, Currency::GBP), "-£5"),
         ];
         for (m, want) in cases {

@@ -100,7 +100,13 @@ impl Status {
                 Stale,
                 Optout,
             ],
-            PendingApproval => &[AwaitingDeposit, Rejected, NeedsArtistReply, DepositPaid, Optout],
+            PendingApproval => &[
+                AwaitingDeposit,
+                Rejected,
+                NeedsArtistReply,
+                DepositPaid,
+                Optout,
+            ],
             NeedsArtistReply => &[
                 Qualifying,
                 PendingApproval,
@@ -149,7 +155,13 @@ impl Status {
                 Cancelled,
                 Optout,
             ],
-            DepositPaid => &[BookingPending, Refunded, NeedsArtistReply, Cancelled, Optout],
+            DepositPaid => &[
+                BookingPending,
+                Refunded,
+                NeedsArtistReply,
+                Cancelled,
+                Optout,
+            ],
             DepositExpired => &[
                 AwaitingDeposit,
                 DepositPaid,
@@ -189,9 +201,17 @@ impl Status {
     /// Checks a transition against the table; the only way code should decide one is allowed.
     pub fn transition(self, to: Status, cause: &str) -> Result<Transition, IllegalTransition> {
         if self.can_move_to(to) {
-            Ok(Transition { from: self, to, cause: cause.to_owned() })
+            Ok(Transition {
+                from: self,
+                to,
+                cause: cause.to_owned(),
+            })
         } else {
-            Err(IllegalTransition { from: self, to, cause: cause.to_owned() })
+            Err(IllegalTransition {
+                from: self,
+                to,
+                cause: cause.to_owned(),
+            })
         }
     }
 }
@@ -253,7 +273,10 @@ mod tests {
     fn the_migration_check_constraint_names_every_status() {
         let sql = include_str!("../../../migrations/20261125000001_foundation.sql");
         for s in Status::ALL {
-            assert!(sql.contains(&format!("'{}'", s.as_str())), "{s} missing from the CHECK");
+            assert!(
+                sql.contains(&format!("'{}'", s.as_str())),
+                "{s} missing from the CHECK"
+            );
         }
     }
 
@@ -310,7 +333,11 @@ mod tests {
         }
         assert_eq!(
             Booked.transition(New, "x"),
-            Err(IllegalTransition { from: Booked, to: New, cause: "x".into() })
+            Err(IllegalTransition {
+                from: Booked,
+                to: New,
+                cause: "x".into()
+            })
         );
     }
 }

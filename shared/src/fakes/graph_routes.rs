@@ -44,8 +44,10 @@ async fn send(
     let json: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(e) => {
-            return MetaError::invalid_parameter(format!("The request body is not valid JSON: {e}"))
-                .into_response();
+            return MetaError::invalid_parameter(format!(
+                "The request body is not valid JSON: {e}"
+            ))
+            .into_response();
         }
     };
     // Faults stand for Meta refusing the send before looking at it; reads never consume them.

@@ -28,7 +28,8 @@ const COLS: &str = "id, config, sending_paused_at, sending_paused_reason";
 fn from_row(row: sqlx::postgres::PgRow) -> Result<Artist, ArtistError> {
     let id: Uuid = row.try_get("id")?;
     let config: serde_json::Value = row.try_get("config")?;
-    let config = ArtistConfig::from_json(config).map_err(|e| ArtistError::Corrupt(id, e.to_string()))?;
+    let config =
+        ArtistConfig::from_json(config).map_err(|e| ArtistError::Corrupt(id, e.to_string()))?;
     Ok(Artist {
         id,
         config,
@@ -38,7 +39,10 @@ fn from_row(row: sqlx::postgres::PgRow) -> Result<Artist, ArtistError> {
 }
 
 /// Inserts or updates by slug; returns the id and whether it was created.
-pub async fn upsert(db: impl PgExecutor<'_>, cfg: &ArtistConfig) -> Result<(Uuid, bool), sqlx::Error> {
+pub async fn upsert(
+    db: impl PgExecutor<'_>,
+    cfg: &ArtistConfig,
+) -> Result<(Uuid, bool), sqlx::Error> {
     let json = serde_json::to_value(cfg).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     let row = sqlx::query(
         "INSERT INTO artists (id, slug, name, phone_number_id, artist_wa_id, timezone, currency, config)
@@ -61,31 +65,48 @@ pub async fn upsert(db: impl PgExecutor<'_>, cfg: &ArtistConfig) -> Result<(Uuid
     Ok((row.try_get("id")?, row.try_get("created")?))
 }
 
-pub async fn by_phone_number_id(db: impl PgExecutor<'_>, phone_number_id: &str) -> Result<Option<Artist>, ArtistError> {
-    let row = sqlx::query(&format!("SELECT {COLS} FROM artists WHERE phone_number_id = $1"))
-        .bind(phone_number_id)
+pub async fn by_phone_number_id(
+    db: impl PgExecutor<'_>,
+    phone_number_id: &str,
+) -> Result<Option<Artist>, ArtistError> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLS} FROM artists WHERE phone_number_id = $1"
+    ))
+    .bind(phone_number_id)
+    .fetch_optional(db)
+    .await?;
+    row.map(from_row).transpose()
+}
+
+pub async fn by_slug(db: impl PgExecutor<'_>, slug: &str) -> Result<Option<Artist>, ArtistError> {
+    let row = sqlx::query(&format!("SELECT {COLS} FROM artists WHERE slug = $1"))
+        .bind(slug)
         .fetch_optional(db)
         .await?;
     row.map(from_row).transpose()
 }
 
-pub async fn by_slug(db: impl PgExecutor<'_>, slug: &str) -> Result<Option<Artist>, ArtistError> {
-    let row = sqlx::query(&format!("SELECT {COLS} FROM artists WHERE slug = $1")).bind(slug).fetch_optional(db).await?;
-    row.map(from_row).transpose()
-}
-
 pub async fn by_id(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Artist>, ArtistError> {
-    let row = sqlx::query(&format!("SELECT {COLS} FROM artists WHERE id = $1")).bind(id).fetch_optional(db).await?;
+    let row = sqlx::query(&format!("SELECT {COLS} FROM artists WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await?;
     row.map(from_row).transpose()
 }
 
 pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<Artist>, ArtistError> {
-    let rows = sqlx::query(&format!("SELECT {COLS} FROM artists ORDER BY slug")).fetch_all(db).await?;
+    let rows = sqlx::query(&format!("SELECT {COLS} FROM artists ORDER BY slug"))
+        .fetch_all(db)
+        .await?;
     rows.into_iter().map(from_row).collect()
 }
 
 /// Stops (reason Some) or resumes (None) sending for an artist.
-pub async fn set_sending_paused(db: impl PgExecutor<'_>, id: Uuid, reason: Option<&str>) -> Result<(), sqlx::Error> {
+pub async fn set_sending_paused(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    reason: Option<&str>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE artists SET sending_paused_at = CASE WHEN $2::text IS NULL THEN NULL ELSE COALESCE(sending_paused_at, now()) END,
                 sending_paused_reason = $2, updated_at = now() WHERE id = $1",
@@ -99,7 +120,11 @@ pub async fn set_sending_paused(db: impl PgExecutor<'_>, id: Uuid, reason: Optio
 
 /// Stops sending for an artist (WhatsApp token expired, account blocked). True only for the call
 /// that actually paused it, so the alert is raised once.
-pub async fn pause_sending(db: impl PgExecutor<'_>, id: Uuid, reason: &str) -> Result<bool, sqlx::Error> {
+pub async fn pause_sending(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    reason: &str,
+) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE artists SET sending_paused_at = now(), sending_paused_reason = $2, updated_at = now()
          WHERE id = $1 AND sending_paused_at IS NULL",
@@ -146,6 +171,9 @@ pub async fn resume_sending(pool: &sqlx::PgPool, id: Uuid) -> Result<u64, sqlx::
 /// Whether sending is paused for an artist right now (checked again just before each API call).
 pub async fn sending_paused(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool, sqlx::Error> {
     let paused: Option<bool> =
-        sqlx::query_scalar("SELECT sending_paused_at IS NOT NULL FROM artists WHERE id = $1").bind(id).fetch_optional(db).await?;
+        sqlx::query_scalar("SELECT sending_paused_at IS NOT NULL FROM artists WHERE id = $1")
+            .bind(id)
+            .fetch_optional(db)
+            .await?;
     Ok(paused.unwrap_or(false))
 }

@@ -32,9 +32,13 @@ pub fn expected_version() -> i64 {
 pub enum SchemaError {
     #[error("the database has no Inkline schema: run `inkline migrate` first")]
     Empty,
-    #[error("the database schema is at version {found}, this binary needs {expected}: run `inkline migrate`")]
+    #[error(
+        "the database schema is at version {found}, this binary needs {expected}: run `inkline migrate`"
+    )]
     Older { found: i64, expected: i64 },
-    #[error("the database schema is at version {found}, newer than this binary ({expected}): deploy the newer binary")]
+    #[error(
+        "the database schema is at version {found}, newer than this binary ({expected}): deploy the newer binary"
+    )]
     Newer { found: i64, expected: i64 },
     #[error("cannot read the schema version: {0}")]
     Db(#[from] sqlx::Error),
@@ -42,12 +46,16 @@ pub enum SchemaError {
 
 /// Checks that the applied schema is exactly the one this binary was built for.
 pub async fn check_schema(pool: &PgPool) -> Result<(), SchemaError> {
-    let exists: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL").fetch_one(pool).await?;
+    let exists: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+        .fetch_one(pool)
+        .await?;
     if !exists {
         return Err(SchemaError::Empty);
     }
     let found: Option<i64> =
-        sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations WHERE success").fetch_one(pool).await?;
+        sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations WHERE success")
+            .fetch_one(pool)
+            .await?;
     let expected = expected_version();
     match found {
         None => Err(SchemaError::Empty),

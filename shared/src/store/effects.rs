@@ -27,9 +27,19 @@ pub async fn apply(
     expected: Status,
     decision: &Decision,
 ) -> Result<(), leads::LeadError> {
-    leads::save(tx, who.lead_id, expected, &decision.state, &decision.transitions).await?;
+    leads::save(
+        tx,
+        who.lead_id,
+        expected,
+        &decision.state,
+        &decision.transitions,
+    )
+    .await?;
     for t in &decision.transitions {
-        crate::metrics::metrics().transitions.with_label_values(&[t.from.as_str(), t.to.as_str()]).inc();
+        crate::metrics::metrics()
+            .transitions
+            .with_label_values(&[t.from.as_str(), t.to.as_str()])
+            .inc();
     }
     for (i, effect) in decision.effects.iter().enumerate() {
         match effect {
@@ -53,28 +63,64 @@ pub async fn apply(
                 // Action links for this message follow it; minted here because the core is pure.
                 let body = match decision.effects.get(i + 1) {
                     Some(Effect::ActionLinks { links }) => {
-                        crate::actions::links::append(tx, who, decision.state.status, body, links).await?
+                        crate::actions::links::append(tx, who, decision.state.status, body, links)
+                            .await?
                     }
                     _ => body.clone(),
                 };
-                enqueue_send(tx, who.artist.id, Some(who.lead_id), *to, &wa_id, body, who.correlation_id).await?;
+                enqueue_send(
+                    tx,
+                    who.artist.id,
+                    Some(who.lead_id),
+                    *to,
+                    &wa_id,
+                    body,
+                    who.correlation_id,
+                )
+                .await?;
             }
             Effect::RecordAnswer { key, value, raw } => {
-                leads::record_answer(tx, who.lead_id, key, value, raw.as_deref(), who.source_message_id).await?;
+                leads::record_answer(
+                    tx,
+                    who.lead_id,
+                    key,
+                    value,
+                    raw.as_deref(),
+                    who.source_message_id,
+                )
+                .await?;
             }
             Effect::Job { topic, payload } => {
                 // The pure core cannot know ids; every job names its lead and artist.
                 let mut payload = payload.clone();
                 if let Some(obj) = payload.as_object_mut() {
-                    obj.entry("lead_id").or_insert_with(|| serde_json::json!(who.lead_id));
-                    obj.entry("artist").or_insert_with(|| serde_json::json!(who.artist.config.slug));
+                    obj.entry("lead_id")
+                        .or_insert_with(|| serde_json::json!(who.lead_id));
+                    obj.entry("artist")
+                        .or_insert_with(|| serde_json::json!(who.artist.config.slug));
                 }
                 outbox::insert(tx, Uuid::now_v7(), topic, &payload, who.correlation_id).await?;
             }
-            Effect::ScheduleReminder { kind, at } => reminders::schedule(tx, who.lead_id, kind, *at).await?,
-            Effect::CancelReminders { kind } => reminders::cancel(tx, who.lead_id, kind.as_deref()).await?,
-            Effect::SystemEvent { kind, severity, detail } => {
-                system_events::record(&mut *tx, Some(who.artist.id), Some(who.lead_id), kind, *severity, detail.clone()).await?;
+            Effect::ScheduleReminder { kind, at } => {
+                reminders::schedule(tx, who.lead_id, kind, *at).await?
+            }
+            Effect::CancelReminders { kind } => {
+                reminders::cancel(tx, who.lead_id, kind.as_deref()).await?
+            }
+            Effect::SystemEvent {
+                kind,
+                severity,
+                detail,
+            } => {
+                system_events::record(
+                    &mut *tx,
+                    Some(who.artist.id),
+                    Some(who.lead_id),
+                    kind,
+                    *severity,
+                    detail.clone(),
+                )
+                .await?;
             }
             // Appended to the message before it (see `Effect::Send` above).
             Effect::ActionLinks { .. } => {}
@@ -93,7 +139,15 @@ pub async fn enqueue_send(
     body: crate::domain::MessageBody,
     correlation_id: &str,
 ) -> Result<Uuid, sqlx::Error> {
-    let outbound = Outbound { artist_id, lead_id, recipient, wa_id, body, template: None, template_params: Vec::new() };
+    let outbound = Outbound {
+        artist_id,
+        lead_id,
+        recipient,
+        wa_id,
+        body,
+        template: None,
+        template_params: Vec::new(),
+    };
     enqueue_outbound(tx, outbound, correlation_id).await
 }
 
@@ -110,9 +164,22 @@ pub struct Outbound<'a> {
 }
 
 /// Like [`enqueue_send`], naming the template that replaces the message outside the window.
-pub async fn enqueue_outbound(tx: &mut PgConnection, m: Outbound<'_>, correlation_id: &str) -> Result<Uuid, sqlx::Error> {
+pub async fn enqueue_outbound(
+    tx: &mut PgConnection,
+    m: Outbound<'_>,
+    correlation_id: &str,
+) -> Result<Uuid, sqlx::Error> {
     let id = Uuid::now_v7();
-    messages::insert_outbound(tx, id, m.artist_id, m.lead_id, m.recipient, m.wa_id, &m.body).await?;
+    messages::insert_outbound(
+        tx,
+        id,
+        m.artist_id,
+        m.lead_id,
+        m.recipient,
+        m.wa_id,
+        &m.body,
+    )
+    .await?;
     let job = SendJob {
         message_id: id,
         artist_id: m.artist_id,
@@ -124,7 +191,14 @@ pub async fn enqueue_outbound(tx: &mut PgConnection, m: Outbound<'_>, correlatio
         template_params: m.template_params,
     };
     let payload = serde_json::to_value(&job).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    outbox::insert(tx, id, topology::OUTBOUND_WHATSAPP, &payload, correlation_id).await?;
+    outbox::insert(
+        tx,
+        id,
+        topology::OUTBOUND_WHATSAPP,
+        &payload,
+        correlation_id,
+    )
+    .await?;
     Ok(id)
 }
 
@@ -137,8 +211,16 @@ pub async fn enqueue_inbound_chores(
     inbound: &crate::conversation::Inbound,
     correlation_id: &str,
 ) -> Result<(), sqlx::Error> {
-    let mut jobs = vec![WhatsAppJob::MarkRead { artist_id, wamid: inbound.id.clone() }];
-    if let crate::conversation::Content::Image { media_id, mime_type, .. } = &inbound.content {
+    let mut jobs = vec![WhatsAppJob::MarkRead {
+        artist_id,
+        wamid: inbound.id.clone(),
+    }];
+    if let crate::conversation::Content::Image {
+        media_id,
+        mime_type,
+        ..
+    } = &inbound.content
+    {
         jobs.push(WhatsAppJob::FetchMedia(MediaJob {
             artist_id,
             lead_id: Some(lead_id),
@@ -149,7 +231,14 @@ pub async fn enqueue_inbound_chores(
     }
     for job in jobs {
         let payload = serde_json::to_value(&job).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-        outbox::insert(tx, Uuid::now_v7(), topology::OUTBOUND_WHATSAPP, &payload, correlation_id).await?;
+        outbox::insert(
+            tx,
+            Uuid::now_v7(),
+            topology::OUTBOUND_WHATSAPP,
+            &payload,
+            correlation_id,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -169,5 +258,13 @@ pub async fn refuse_illegal(
         .inc();
     tracing::error!(%lead_id, from = %illegal.from, to = %illegal.to, cause = %illegal.cause, "illegal transition refused");
     let detail = serde_json::json!({"from": illegal.from, "to": illegal.to, "cause": illegal.cause, "context": context});
-    system_events::record(&mut *tx, Some(artist_id), Some(lead_id), "illegal_transition", Severity::Error, detail).await
+    system_events::record(
+        &mut *tx,
+        Some(artist_id),
+        Some(lead_id),
+        "illegal_transition",
+        Severity::Error,
+        detail,
+    )
+    .await
 }

@@ -32,7 +32,9 @@ const COLS: &str = "id, artist_id, wa_id, status, state, created_at";
 fn from_row(row: sqlx::postgres::PgRow) -> Result<LeadRow, LeadError> {
     let id: Uuid = row.try_get("id")?;
     let status: String = row.try_get("status")?;
-    let status: Status = status.parse().map_err(|e: crate::domain::status::UnknownStatus| LeadError::Corrupt(id, e.to_string()))?;
+    let status: Status = status
+        .parse()
+        .map_err(|e: crate::domain::status::UnknownStatus| LeadError::Corrupt(id, e.to_string()))?;
     let raw: serde_json::Value = row.try_get("state")?;
     let mut state: LeadState = if raw.as_object().is_some_and(|o| o.is_empty()) {
         LeadState::new()
@@ -52,7 +54,11 @@ fn from_row(row: sqlx::postgres::PgRow) -> Result<LeadRow, LeadError> {
 
 /// Finds the lead of (artist, client) or creates it as NEW, and locks its row for this transaction.
 /// Returns whether it was created.
-pub async fn lock_or_create(tx: &mut PgConnection, artist_id: Uuid, wa_id: &str) -> Result<(LeadRow, bool), LeadError> {
+pub async fn lock_or_create(
+    tx: &mut PgConnection,
+    artist_id: Uuid,
+    wa_id: &str,
+) -> Result<(LeadRow, bool), LeadError> {
     let created = sqlx::query(
         "INSERT INTO leads (id, artist_id, wa_id, status) VALUES ($1, $2, $3, 'NEW') ON CONFLICT (artist_id, wa_id) DO NOTHING",
     )
@@ -63,17 +69,24 @@ pub async fn lock_or_create(tx: &mut PgConnection, artist_id: Uuid, wa_id: &str)
     .await?
     .rows_affected()
         == 1;
-    let row = sqlx::query(&format!("SELECT {COLS} FROM leads WHERE artist_id = $1 AND wa_id = $2 FOR UPDATE"))
-        .bind(artist_id)
-        .bind(wa_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let row = sqlx::query(&format!(
+        "SELECT {COLS} FROM leads WHERE artist_id = $1 AND wa_id = $2 FOR UPDATE"
+    ))
+    .bind(artist_id)
+    .bind(wa_id)
+    .fetch_one(&mut *tx)
+    .await?;
     Ok((from_row(row)?, created))
 }
 
 /// Locks a lead by id.
 pub async fn lock(tx: &mut PgConnection, id: Uuid) -> Result<Option<LeadRow>, LeadError> {
-    let row = sqlx::query(&format!("SELECT {COLS} FROM leads WHERE id = $1 FOR UPDATE")).bind(id).fetch_optional(tx).await?;
+    let row = sqlx::query(&format!(
+        "SELECT {COLS} FROM leads WHERE id = $1 FOR UPDATE"
+    ))
+    .bind(id)
+    .fetch_optional(tx)
+    .await?;
     row.map(from_row).transpose()
 }
 
@@ -92,7 +105,13 @@ fn lifecycle_column(status: Status) -> Option<&'static str> {
         Booked => Some("booked_at"),
         Cancelled => Some("cancelled_at"),
         Refunded => Some("refunded_at"),
-        New | NeedsFollowUp | TourConversionOffered | Waitlisted | Stale | DepositExpired | BookingPending
+        New
+        | NeedsFollowUp
+        | TourConversionOffered
+        | Waitlisted
+        | Stale
+        | DepositExpired
+        | BookingPending
         | CollectingTimeWindows => None,
     }
 }

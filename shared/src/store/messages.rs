@@ -12,7 +12,9 @@ fn inbound_kind_and_text(c: &Content) -> (&str, Option<String>) {
         Content::Image { caption, .. } => ("image", caption.clone()),
         Content::Choice { title, .. } => ("interactive", Some(title.clone())),
         Content::TemplateButton { text, .. } => ("button", Some(text.clone())),
-        Content::Location { name, address, .. } => ("location", name.clone().or_else(|| address.clone())),
+        Content::Location { name, address, .. } => {
+            ("location", name.clone().or_else(|| address.clone()))
+        }
         Content::Reaction { emoji } => ("reaction", emoji.clone()),
         Content::Other { kind } => (kind.as_str(), None),
     }
@@ -86,12 +88,22 @@ pub struct OutboundState {
     pub status: String,
 }
 
-pub async fn outbound_state(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<OutboundState>, sqlx::Error> {
-    let row = sqlx::query("SELECT provider_id, status FROM messages WHERE id = $1 AND direction = 'out'")
-        .bind(id)
-        .fetch_optional(db)
-        .await?;
-    row.map(|r| Ok(OutboundState { provider_id: r.try_get("provider_id")?, status: r.try_get("status")? })).transpose()
+pub async fn outbound_state(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+) -> Result<Option<OutboundState>, sqlx::Error> {
+    let row =
+        sqlx::query("SELECT provider_id, status FROM messages WHERE id = $1 AND direction = 'out'")
+            .bind(id)
+            .fetch_optional(db)
+            .await?;
+    row.map(|r| {
+        Ok(OutboundState {
+            provider_id: r.try_get("provider_id")?,
+            status: r.try_get("status")?,
+        })
+    })
+    .transpose()
 }
 
 /// The outcome of trying to take the send lease of an outbound message.
@@ -140,7 +152,10 @@ pub async fn release(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Erro
 
 /// Gives the lease back without counting an attempt (the API was not called: pacing said wait).
 pub async fn give_back(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE messages SET lease_until = NULL WHERE id = $1 AND provider_id IS NULL").bind(id).execute(db).await?;
+    sqlx::query("UPDATE messages SET lease_until = NULL WHERE id = $1 AND provider_id IS NULL")
+        .bind(id)
+        .execute(db)
+        .await?;
     Ok(())
 }
 
@@ -205,12 +220,24 @@ pub async fn window_facts(db: impl PgExecutor<'_>, id: Uuid) -> Result<WindowFac
     .bind(id)
     .fetch_optional(db)
     .await?;
-    let Some(r) = row else { return Ok(WindowFacts::default()) };
-    Ok(WindowFacts { last_inbound_at: r.try_get("last_inbound_at")?, client_name: r.try_get("name")?, force_template: r.try_get("force_template")? })
+    let Some(r) = row else {
+        return Ok(WindowFacts::default());
+    };
+    Ok(WindowFacts {
+        last_inbound_at: r.try_get("last_inbound_at")?,
+        client_name: r.try_get("name")?,
+        force_template: r.try_get("force_template")?,
+    })
 }
 
 /// Records Meta's acceptance (wamid). Only the first acceptance counts.
-pub async fn mark_sent(db: impl PgExecutor<'_>, id: Uuid, wamid: &str, kind: &str, body: Option<&MessageBody>) -> Result<bool, sqlx::Error> {
+pub async fn mark_sent(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    wamid: &str,
+    kind: &str,
+    body: Option<&MessageBody>,
+) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE messages SET provider_id = $2, status = 'sent', sent_at = now(), attempts = attempts + 1, kind = $3, lease_until = NULL,
             body = COALESCE($4, body)
@@ -226,7 +253,13 @@ pub async fn mark_sent(db: impl PgExecutor<'_>, id: Uuid, wamid: &str, kind: &st
 }
 
 /// Records a permanent failure to send.
-pub async fn mark_failed(db: impl PgExecutor<'_>, id: Uuid, status: &str, code: Option<i64>, detail: &str) -> Result<(), sqlx::Error> {
+pub async fn mark_failed(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    status: &str,
+    code: Option<i64>,
+    detail: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE messages SET status = $2, error_code = $3, error_detail = $4, failed_at = now(), attempts = attempts + 1, lease_until = NULL
          WHERE id = $1 AND provider_id IS NULL",
@@ -242,7 +275,10 @@ pub async fn mark_failed(db: impl PgExecutor<'_>, id: Uuid, status: &str, code: 
 
 /// Applies a delivery receipt, only ever moving forward (sent < delivered < read; failed is
 /// terminal). Returns the message's (id, lead id) when a row changed.
-pub async fn apply_receipt(db: impl PgExecutor<'_>, s: &StatusUpdate) -> Result<Option<(Uuid, Option<Uuid>)>, sqlx::Error> {
+pub async fn apply_receipt(
+    db: impl PgExecutor<'_>,
+    s: &StatusUpdate,
+) -> Result<Option<(Uuid, Option<Uuid>)>, sqlx::Error> {
     let rank = |d: Delivery| match d {
         Delivery::Sent => 1,
         Delivery::Delivered => 2,
@@ -271,5 +307,6 @@ pub async fn apply_receipt(db: impl PgExecutor<'_>, s: &StatusUpdate) -> Result<
         .bind(&s.error_detail)
         .fetch_optional(db)
         .await?;
-    row.map(|r| Ok((r.try_get("id")?, r.try_get("lead_id")?))).transpose()
+    row.map(|r| Ok((r.try_get("id")?, r.try_get("lead_id")?)))
+        .transpose()
 }

@@ -64,14 +64,20 @@ pub async fn claim(tx: &mut PgConnection, limit: i64) -> Result<Vec<OutboxRow>, 
 }
 
 pub async fn mark_published(tx: &mut PgConnection, ids: &[Uuid]) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1)")
-        .bind(ids)
-        .execute(tx)
-        .await?;
+    sqlx::query(
+        "UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1)",
+    )
+    .bind(ids)
+    .execute(tx)
+    .await?;
     Ok(())
 }
 
-pub async fn mark_failed(db: impl PgExecutor<'_>, ids: &[Uuid], error: &str) -> Result<(), sqlx::Error> {
+pub async fn mark_failed(
+    db: impl PgExecutor<'_>,
+    ids: &[Uuid],
+    error: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1)")
         .bind(ids)
         .bind(error)
@@ -82,5 +88,7 @@ pub async fn mark_failed(db: impl PgExecutor<'_>, ids: &[Uuid], error: &str) -> 
 
 /// Rows waiting to be published (for readiness and the console).
 pub async fn pending(db: impl PgExecutor<'_>) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL").fetch_one(db).await
+    sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+        .fetch_one(db)
+        .await
 }

@@ -3,11 +3,17 @@
 use sqlx::PgConnection;
 
 /// Records `(provider, id)`; false when it was already processed (a duplicate to skip).
-pub async fn first_time(tx: &mut PgConnection, provider: &str, id: &str) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("INSERT INTO processed_events (provider, id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-        .bind(provider)
-        .bind(id)
-        .execute(tx)
-        .await?;
+pub async fn first_time(
+    tx: &mut PgConnection,
+    provider: &str,
+    id: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO processed_events (provider, id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(provider)
+    .bind(id)
+    .execute(tx)
+    .await?;
     Ok(done.rows_affected() == 1)
 }

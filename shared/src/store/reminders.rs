@@ -5,7 +5,12 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 /// Schedules a reminder, replacing a pending one of the same kind.
-pub async fn schedule(tx: &mut PgConnection, lead_id: Uuid, kind: &str, at: DateTime<Utc>) -> Result<(), sqlx::Error> {
+pub async fn schedule(
+    tx: &mut PgConnection,
+    lead_id: Uuid,
+    kind: &str,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     cancel(tx, lead_id, Some(kind)).await?;
     sqlx::query("INSERT INTO reminders (id, lead_id, kind, due_at) VALUES ($1, $2, $3, $4)")
         .bind(Uuid::now_v7())
@@ -18,7 +23,11 @@ pub async fn schedule(tx: &mut PgConnection, lead_id: Uuid, kind: &str, at: Date
 }
 
 /// Cancels pending reminders of a kind (or all).
-pub async fn cancel(tx: &mut PgConnection, lead_id: Uuid, kind: Option<&str>) -> Result<(), sqlx::Error> {
+pub async fn cancel(
+    tx: &mut PgConnection,
+    lead_id: Uuid,
+    kind: Option<&str>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE reminders SET cancelled_at = now()
          WHERE lead_id = $1 AND ($2::text IS NULL OR kind = $2) AND fired_at IS NULL AND cancelled_at IS NULL",

@@ -13,7 +13,8 @@ pub const STRIPE_TOLERANCE_SECS: i64 = 300;
 /// HMAC-SHA256 of `parts` concatenated, keyed with `key`.
 pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
     // HMAC accepts keys of any length, so this cannot fail.
-    let mut mac = <HmacSha256 as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("hmac takes any key length"));
+    let mut mac = <HmacSha256 as Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("hmac takes any key length"));
     for p in parts {
         mac.update(p);
     }
@@ -43,10 +44,20 @@ impl WhatsAppSignatureError {
 }
 
 /// Verifies `X-Hub-Signature-256: sha256=<hex>` over the raw body with the app secret.
-pub fn verify_whatsapp(app_secret: &[u8], header: Option<&str>, body: &[u8]) -> Result<(), WhatsAppSignatureError> {
+pub fn verify_whatsapp(
+    app_secret: &[u8],
+    header: Option<&str>,
+    body: &[u8],
+) -> Result<(), WhatsAppSignatureError> {
     let header = header.ok_or(WhatsAppSignatureError::Missing)?;
-    let hex_sig = header.strip_prefix("sha256=").ok_or(WhatsAppSignatureError::Malformed)?;
-    if hex_sig.len() != 64 || !hex_sig.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    let hex_sig = header
+        .strip_prefix("sha256=")
+        .ok_or(WhatsAppSignatureError::Malformed)?;
+    if hex_sig.len() != 64
+        || !hex_sig
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
         return Err(WhatsAppSignatureError::Malformed);
     }
     let given = hex::decode(hex_sig).map_err(|_| WhatsAppSignatureError::Malformed)?;
@@ -104,7 +115,9 @@ pub fn verify_stripe(
     let mut timestamp: Option<(&str, i64)> = None;
     let mut candidates: Vec<Vec<u8>> = Vec::new();
     for part in header.split(',') {
-        let Some((k, v)) = part.trim().split_once('=') else { continue };
+        let Some((k, v)) = part.trim().split_once('=') else {
+            continue;
+        };
         match k {
             "t" => {
                 if let Ok(t) = v.parse::<i64>() {
@@ -159,20 +172,44 @@ mod tests {
     fn whatsapp_vector_passes_and_every_corruption_fails() {
         assert_eq!(WA_BODY.len(), 440);
         let secret = b"test_app_secret";
-        assert_eq!(verify_whatsapp(secret, Some(WA_SIG), WA_BODY.as_bytes()), Ok(()));
+        assert_eq!(
+            verify_whatsapp(secret, Some(WA_SIG), WA_BODY.as_bytes()),
+            Ok(())
+        );
         assert_eq!(sign_whatsapp(secret, WA_BODY.as_bytes()), WA_SIG);
         let mut flipped = WA_BODY.as_bytes().to_vec();
         flipped[100] ^= 1;
-        assert_eq!(verify_whatsapp(secret, Some(WA_SIG), &flipped), Err(WhatsAppSignatureError::Mismatch));
-        assert_eq!(verify_whatsapp(b"wrong", Some(WA_SIG), WA_BODY.as_bytes()), Err(WhatsAppSignatureError::Mismatch));
-        assert_eq!(verify_whatsapp(secret, None, WA_BODY.as_bytes()), Err(WhatsAppSignatureError::Missing));
+        assert_eq!(
+            verify_whatsapp(secret, Some(WA_SIG), &flipped),
+            Err(WhatsAppSignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify_whatsapp(b"wrong", Some(WA_SIG), WA_BODY.as_bytes()),
+            Err(WhatsAppSignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify_whatsapp(secret, None, WA_BODY.as_bytes()),
+            Err(WhatsAppSignatureError::Missing)
+        );
         let bare = WA_SIG.trim_start_matches("sha256=");
-        assert_eq!(verify_whatsapp(secret, Some(bare), WA_BODY.as_bytes()), Err(WhatsAppSignatureError::Malformed));
+        assert_eq!(
+            verify_whatsapp(secret, Some(bare), WA_BODY.as_bytes()),
+            Err(WhatsAppSignatureError::Malformed)
+        );
         let sha1 = format!("sha1={bare}");
-        assert_eq!(verify_whatsapp(secret, Some(&sha1), WA_BODY.as_bytes()), Err(WhatsAppSignatureError::Malformed));
+        assert_eq!(
+            verify_whatsapp(secret, Some(&sha1), WA_BODY.as_bytes()),
+            Err(WhatsAppSignatureError::Malformed)
+        );
         let upper = format!("sha256={}", bare.to_uppercase());
-        assert_eq!(verify_whatsapp(secret, Some(&upper), WA_BODY.as_bytes()), Err(WhatsAppSignatureError::Malformed));
-        assert_eq!(verify_whatsapp(secret, Some("sha256=zz"), WA_BODY.as_bytes()), Err(WhatsAppSignatureError::Malformed));
+        assert_eq!(
+            verify_whatsapp(secret, Some(&upper), WA_BODY.as_bytes()),
+            Err(WhatsAppSignatureError::Malformed)
+        );
+        assert_eq!(
+            verify_whatsapp(secret, Some("sha256=zz"), WA_BODY.as_bytes()),
+            Err(WhatsAppSignatureError::Malformed)
+        );
     }
 
     #[test]
@@ -183,7 +220,10 @@ mod tests {
         let reparsed: serde_json::Value = serde_json::from_slice(body).unwrap();
         let reserialised = serde_json::to_vec(&reparsed).unwrap();
         assert_eq!(verify_whatsapp(secret, Some(&sig), body), Ok(()));
-        assert_eq!(verify_whatsapp(secret, Some(&sig), &reserialised), Err(WhatsAppSignatureError::Mismatch));
+        assert_eq!(
+            verify_whatsapp(secret, Some(&sig), &reserialised),
+            Err(WhatsAppSignatureError::Mismatch)
+        );
     }
 
     #[test]
@@ -194,21 +234,48 @@ mod tests {
         let header = format!("t={T},v1={ST_SIG}");
         assert_eq!(sign_stripe(secret, T, body), header);
         assert_eq!(verify_stripe(secret, Some(&header), body, T, 300), Ok(T));
-        assert_eq!(verify_stripe(secret, Some(&header), body, T + 300, 300), Ok(T));
-        assert_eq!(verify_stripe(secret, Some(&header), body, T + 301, 300), Err(StripeSignatureError::TooOld));
-        assert_eq!(verify_stripe(secret, Some(&header), body, T - 301, 300), Err(StripeSignatureError::TooOld));
+        assert_eq!(
+            verify_stripe(secret, Some(&header), body, T + 300, 300),
+            Ok(T)
+        );
+        assert_eq!(
+            verify_stripe(secret, Some(&header), body, T + 301, 300),
+            Err(StripeSignatureError::TooOld)
+        );
+        assert_eq!(
+            verify_stripe(secret, Some(&header), body, T - 301, 300),
+            Err(StripeSignatureError::TooOld)
+        );
         let mut tampered = body.to_vec();
         tampered[10] ^= 1;
-        assert_eq!(verify_stripe(secret, Some(&header), &tampered, T, 300), Err(StripeSignatureError::Mismatch));
-        assert_eq!(verify_stripe(b"whsec_other", Some(&header), body, T, 300), Err(StripeSignatureError::Mismatch));
+        assert_eq!(
+            verify_stripe(secret, Some(&header), &tampered, T, 300),
+            Err(StripeSignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify_stripe(b"whsec_other", Some(&header), body, T, 300),
+            Err(StripeSignatureError::Mismatch)
+        );
         let two = format!("t={T},v1={},v1={ST_SIG}", "0".repeat(64));
         assert_eq!(verify_stripe(secret, Some(&two), body, T, 300), Ok(T));
         let v0 = format!("t={T},v0={ST_SIG}");
-        assert_eq!(verify_stripe(secret, Some(&v0), body, T, 300), Err(StripeSignatureError::NoSignatures));
+        assert_eq!(
+            verify_stripe(secret, Some(&v0), body, T, 300),
+            Err(StripeSignatureError::NoSignatures)
+        );
         let reordered = format!("v1={ST_SIG},foo=bar,t={T}");
         assert_eq!(verify_stripe(secret, Some(&reordered), body, T, 300), Ok(T));
-        assert_eq!(verify_stripe(secret, Some(&format!("v1={ST_SIG}")), body, T, 300), Err(StripeSignatureError::NoTimestamp));
-        assert_eq!(verify_stripe(secret, None, body, T, 300), Err(StripeSignatureError::Missing));
-        assert_eq!(verify_stripe(secret, Some(""), body, T, 300), Err(StripeSignatureError::NoTimestamp));
+        assert_eq!(
+            verify_stripe(secret, Some(&format!("v1={ST_SIG}")), body, T, 300),
+            Err(StripeSignatureError::NoTimestamp)
+        );
+        assert_eq!(
+            verify_stripe(secret, None, body, T, 300),
+            Err(StripeSignatureError::Missing)
+        );
+        assert_eq!(
+            verify_stripe(secret, Some(""), body, T, 300),
+            Err(StripeSignatureError::NoTimestamp)
+        );
     }
 }

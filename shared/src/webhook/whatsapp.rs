@@ -8,7 +8,11 @@ use serde::Deserialize;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
     /// A client wrote to a business number.
-    Message { phone_number_id: String, wa_id: String, inbound: Inbound },
+    Message {
+        phone_number_id: String,
+        wa_id: String,
+        inbound: Inbound,
+    },
     /// A delivery receipt for one of our messages.
     Status(StatusUpdate),
 }
@@ -222,26 +226,57 @@ fn unix(ts: Option<&str>) -> Option<DateTime<Utc>> {
 
 fn content(m: RawMessage) -> Content {
     match m.kind.as_str() {
-        "text" => Content::Text { body: m.text.map(|t| t.body).unwrap_or_default() },
+        "text" => Content::Text {
+            body: m.text.map(|t| t.body).unwrap_or_default(),
+        },
         "image" => match m.image {
-            Some(img) => Content::Image { media_id: img.id, mime_type: img.mime_type, caption: img.caption },
-            None => Content::Other { kind: "image".into() },
+            Some(img) => Content::Image {
+                media_id: img.id,
+                mime_type: img.mime_type,
+                caption: img.caption,
+            },
+            None => Content::Other {
+                kind: "image".into(),
+            },
         },
         "interactive" => match m.interactive.and_then(|i| i.button_reply.or(i.list_reply)) {
-            Some(r) => Content::Choice { id: r.id, title: r.title },
-            None => Content::Other { kind: "interactive".into() },
+            Some(r) => Content::Choice {
+                id: r.id,
+                title: r.title,
+            },
+            None => Content::Other {
+                kind: "interactive".into(),
+            },
         },
         "button" => match m.button {
-            Some(b) => Content::TemplateButton { payload: b.payload, text: b.text },
-            None => Content::Other { kind: "button".into() },
+            Some(b) => Content::TemplateButton {
+                payload: b.payload,
+                text: b.text,
+            },
+            None => Content::Other {
+                kind: "button".into(),
+            },
         },
         "location" => match m.location {
-            Some(l) => Content::Location { latitude: l.latitude, longitude: l.longitude, name: l.name, address: l.address },
-            None => Content::Other { kind: "location".into() },
+            Some(l) => Content::Location {
+                latitude: l.latitude,
+                longitude: l.longitude,
+                name: l.name,
+                address: l.address,
+            },
+            None => Content::Other {
+                kind: "location".into(),
+            },
         },
-        "reaction" => Content::Reaction { emoji: m.reaction.and_then(|r| r.emoji).filter(|e| !e.is_empty()) },
-        "" => Content::Other { kind: "unknown".into() },
-        other => Content::Other { kind: other.to_owned() },
+        "reaction" => Content::Reaction {
+            emoji: m.reaction.and_then(|r| r.emoji).filter(|e| !e.is_empty()),
+        },
+        "" => Content::Other {
+            kind: "unknown".into(),
+        },
+        other => Content::Other {
+            kind: other.to_owned(),
+        },
     }
 }
 
@@ -257,9 +292,16 @@ pub fn decode(body: &[u8], received_at: DateTime<Utc>) -> Result<Vec<Item>, Deco
                 continue;
             }
             let Some(value) = change.value else { continue };
-            let phone_number_id = value.metadata.map(|m| m.phone_number_id).unwrap_or_default();
+            let phone_number_id = value
+                .metadata
+                .map(|m| m.phone_number_id)
+                .unwrap_or_default();
             let name_of = |wa_id: &str| {
-                value.contacts.iter().find(|c| c.wa_id == wa_id).and_then(|c| c.profile.as_ref()?.name.clone())
+                value
+                    .contacts
+                    .iter()
+                    .find(|c| c.wa_id == wa_id)
+                    .and_then(|c| c.profile.as_ref()?.name.clone())
             };
             for m in value.messages {
                 if m.id.is_empty() || m.from.is_empty() {
@@ -272,7 +314,11 @@ pub fn decode(body: &[u8], received_at: DateTime<Utc>) -> Result<Vec<Item>, Deco
                     profile_name: name_of(&wa_id),
                     content: content(m),
                 };
-                items.push(Item::Message { phone_number_id: phone_number_id.clone(), wa_id, inbound });
+                items.push(Item::Message {
+                    phone_number_id: phone_number_id.clone(),
+                    wa_id,
+                    inbound,
+                });
             }
             for s in value.statuses {
                 let delivery = match s.status.as_str() {
@@ -293,7 +339,8 @@ pub fn decode(body: &[u8], received_at: DateTime<Utc>) -> Result<Vec<Item>, Deco
                     at: unix(s.timestamp.as_deref()),
                     recipient_id: s.recipient_id,
                     error_code: err.as_ref().and_then(|e| e.code),
-                    error_detail: err.and_then(|e| e.error_data.and_then(|d| d.details).or(e.title)),
+                    error_detail: err
+                        .and_then(|e| e.error_data.and_then(|d| d.details).or(e.title)),
                 }));
             }
         }
@@ -329,20 +376,52 @@ mod tests {
                  "error_data":{"details":"more than 24 hours"}}]}]}}]}]});
         let items = decode(body.to_string().as_bytes(), now()).unwrap();
         assert_eq!(items.len(), 7);
-        let Item::Message { phone_number_id, wa_id, inbound } = &items[0] else { panic!() };
+        let Item::Message {
+            phone_number_id,
+            wa_id,
+            inbound,
+        } = &items[0]
+        else {
+            panic!()
+        };
         assert_eq!((phone_number_id.as_str(), wa_id.as_str()), ("P1", "111"));
         assert_eq!(inbound.profile_name.as_deref(), Some("Ann"));
         assert_eq!(inbound.at.timestamp(), 1764064800);
         assert_eq!(inbound.content, Content::Text { body: "hi".into() });
-        let Item::Message { inbound, .. } = &items[1] else { panic!() };
-        assert_eq!(inbound.at, now(), "unreadable timestamp falls back to receive time");
+        let Item::Message { inbound, .. } = &items[1] else {
+            panic!()
+        };
+        assert_eq!(
+            inbound.at,
+            now(),
+            "unreadable timestamp falls back to receive time"
+        );
         assert!(matches!(&inbound.content, Content::Image { media_id, .. } if media_id == "M1"));
-        assert!(matches!(&items[2], Item::Status(s) if s.delivery == Delivery::Read && s.phone_number_id == "P1"));
-        let Item::Message { inbound, .. } = &items[3] else { panic!() };
-        assert_eq!(inbound.content, Content::Choice { id: "yes".into(), title: "Yes".into() });
-        let Item::Message { inbound, .. } = &items[4] else { panic!() };
-        assert_eq!(inbound.content, Content::Other { kind: "sticker".into() });
-        let Item::Message { inbound, .. } = &items[5] else { panic!() };
+        assert!(
+            matches!(&items[2], Item::Status(s) if s.delivery == Delivery::Read && s.phone_number_id == "P1")
+        );
+        let Item::Message { inbound, .. } = &items[3] else {
+            panic!()
+        };
+        assert_eq!(
+            inbound.content,
+            Content::Choice {
+                id: "yes".into(),
+                title: "Yes".into()
+            }
+        );
+        let Item::Message { inbound, .. } = &items[4] else {
+            panic!()
+        };
+        assert_eq!(
+            inbound.content,
+            Content::Other {
+                kind: "sticker".into()
+            }
+        );
+        let Item::Message { inbound, .. } = &items[5] else {
+            panic!()
+        };
         assert_eq!(inbound.content, Content::Reaction { emoji: None });
         let Item::Status(s) = &items[6] else { panic!() };
         assert_eq!((s.delivery, s.error_code), (Delivery::Failed, Some(131047)));
@@ -356,7 +435,9 @@ mod tests {
         assert_eq!(decode(b"{}", now()).unwrap(), vec![]);
         let no_contacts = br#"{"entry":[{"changes":[{"field":"messages","value":{"messages":[{"from":"1","id":"w","type":"text"}]}}]}]}"#;
         let items = decode(no_contacts, now()).unwrap();
-        assert!(matches!(&items[0], Item::Message { phone_number_id, inbound, .. } if phone_number_id.is_empty() && inbound.profile_name.is_none()));
+        assert!(
+            matches!(&items[0], Item::Message { phone_number_id, inbound, .. } if phone_number_id.is_empty() && inbound.profile_name.is_none())
+        );
         let no_id = br#"{"entry":[{"changes":[{"field":"messages","value":{"messages":[{"from":"1","type":"text"}]}}]}]}"#;
         assert!(decode(no_id, now()).unwrap().is_empty());
     }
