@@ -230,6 +230,11 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
 
     let mut tasks = JoinSet::new();
     let ingress_bus = Bus::start(ingress_cfg.bus.clone(), "sandbox-ingress", shutdown.child());
+    // Ready means ready: the first message a person types must not meet a 503.
+    anyhow::ensure!(
+        ingress_bus.wait_connected(Duration::from_secs(15)).await,
+        "the sandbox ingress cannot connect to RabbitMQ"
+    );
     let s = shutdown.clone();
     let ingress_listener = opts.ingress;
     tasks.spawn(async move {
@@ -241,6 +246,10 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
     });
 
     let fleet = workers::Fleet::connect(worker_cfg, &shutdown).await?;
+    anyhow::ensure!(
+        fleet.bus.wait_connected(Duration::from_secs(15)).await,
+        "the sandbox workers cannot connect to RabbitMQ"
+    );
     let s = shutdown.clone();
     tasks.spawn(async move { workers::run_roles(fleet, &workers::Role::ALL, s).await });
 

@@ -146,7 +146,7 @@ pub fn verify_stripe(
     if !bool::from(matched) {
         return Err(StripeSignatureError::Mismatch);
     }
-    if (now - t).abs() > tolerance_secs {
+    if now.abs_diff(t) > tolerance_secs.unsigned_abs() {
         return Err(StripeSignatureError::TooOld);
     }
     Ok(t)

@@ -224,6 +224,53 @@ fn unix(ts: Option<&str>) -> Option<DateTime<Utc>> {
     Utc.timestamp_opt(secs, 0).single()
 }
 
+/// PostgreSQL refuses U+0000 in text and JSON: a client who types one gets U+FFFD instead of a
+/// message stuck in retries.
+fn clean(s: String) -> String {
+    if s.contains('\0') {
+        s.replace('\0', "\u{FFFD}")
+    } else {
+        s
+    }
+}
+
+fn clean_content(c: Content) -> Content {
+    let o = |v: Option<String>| v.map(clean);
+    match c {
+        Content::Text { body } => Content::Text { body: clean(body) },
+        Content::Image {
+            media_id,
+            mime_type,
+            caption,
+        } => Content::Image {
+            media_id: clean(media_id),
+            mime_type: o(mime_type),
+            caption: o(caption),
+        },
+        Content::Choice { id, title } => Content::Choice {
+            id: clean(id),
+            title: clean(title),
+        },
+        Content::TemplateButton { payload, text } => Content::TemplateButton {
+            payload: clean(payload),
+            text: clean(text),
+        },
+        Content::Location {
+            latitude,
+            longitude,
+            name,
+            address,
+        } => Content::Location {
+            latitude,
+            longitude,
+            name: o(name),
+            address: o(address),
+        },
+        Content::Reaction { emoji } => Content::Reaction { emoji: o(emoji) },
+        Content::Other { kind } => Content::Other { kind: clean(kind) },
+    }
+}
+
 fn content(m: RawMessage) -> Content {
     match m.kind.as_str() {
         "text" => Content::Text {
@@ -311,8 +358,8 @@ pub fn decode(body: &[u8], received_at: DateTime<Utc>) -> Result<Vec<Item>, Deco
                 let inbound = Inbound {
                     id: m.id.clone(),
                     at: unix(m.timestamp.as_deref()).unwrap_or(received_at),
-                    profile_name: name_of(&wa_id),
-                    content: content(m),
+                    profile_name: name_of(&wa_id).map(clean),
+                    content: clean_content(content(m)),
                 };
                 items.push(Item::Message {
                     phone_number_id: phone_number_id.clone(),
@@ -426,6 +473,22 @@ mod tests {
         let Item::Status(s) = &items[6] else { panic!() };
         assert_eq!((s.delivery, s.error_code), (Delivery::Failed, Some(131047)));
         assert_eq!(s.error_detail.as_deref(), Some("more than 24 hours"));
+    }
+
+    #[test]
+    fn nul_characters_become_replacement_characters() {
+        let body = br#"{"entry":[{"changes":[{"field":"messages","value":{"contacts":[{"wa_id":"1","profile":{"name":"A\u0000B"}}],"messages":[{"from":"1","id":"w","type":"text","text":{"body":"hi\u0000there"}}]}}]}]}"#;
+        let items = decode(body, now()).unwrap();
+        let Item::Message { inbound, .. } = &items[0] else {
+            panic!()
+        };
+        assert_eq!(
+            inbound.content,
+            Content::Text {
+                body: "hi\u{FFFD}there".into()
+            }
+        );
+        assert_eq!(inbound.profile_name.as_deref(), Some("A\u{FFFD}B"));
     }
 
     #[test]
