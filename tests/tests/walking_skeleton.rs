@@ -45,16 +45,21 @@ async fn a_new_client_gets_exactly_one_first_question_and_the_lead_is_qualifying
             .await
             .unwrap();
     assert_eq!(status, "QUALIFYING");
-    let wamid: Option<String> =
-        sqlx::query_scalar("SELECT provider_id FROM messages WHERE direction = 'out'")
-            .fetch_one(&env.pool)
-            .await
-            .unwrap();
-    assert_eq!(
-        wamid.as_deref(),
-        Some(sent[0].wamid.as_str()),
-        "the wamid is stored on the message row"
-    );
+    // The fake records the message before it answers; the sender stores the wamid after.
+    let wamid = sent[0].wamid.clone();
+    eventually(
+        "the wamid is stored on the message row",
+        Duration::from_secs(10),
+        || async {
+            let stored: Option<String> =
+                sqlx::query_scalar("SELECT provider_id FROM messages WHERE direction = 'out'")
+                    .fetch_one(&env.pool)
+                    .await
+                    .unwrap();
+            (stored.as_deref() == Some(wamid.as_str())).then_some(())
+        },
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(env.graph.sent().len(), 1, "exactly one reply");
     // The ingress's correlation id followed the message through every hop.
