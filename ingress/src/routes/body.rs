@@ -8,6 +8,40 @@ use shared::bus::Outgoing;
 use shared::bus::message::H_RECEIVED_AT;
 use shared::metrics::metrics;
 
+/// A refused webhook: counted by source and reason, answered with `status` and the reason as code.
+pub fn reject(
+    source: &'static str,
+    status: StatusCode,
+    reason: &'static str,
+    message: impl Into<String>,
+) -> ApiError {
+    metrics()
+        .webhooks_rejected
+        .with_label_values(&[source, reason])
+        .inc();
+    ApiError::new(status, reason, message)
+}
+
+/// The value of a signature header (None when absent); a repeated header is refused with `status`.
+pub fn signature_header<'a>(
+    source: &'static str,
+    headers: &'a HeaderMap,
+    name: &'static str,
+    status: StatusCode,
+) -> Result<Option<&'a str>, ApiError> {
+    let mut values = headers.get_all(name).iter();
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(reject(
+            source,
+            status,
+            "signature_duplicated",
+            format!("more than one {name} header"),
+        ));
+    }
+    Ok(first.map(|v| v.to_str().unwrap_or("")))
+}
+
 /// Reads at most `limit` bytes (413 beyond).
 pub async fn read(
     source: &'static str,
@@ -16,11 +50,8 @@ pub async fn read(
     limit: usize,
 ) -> Result<bytes::Bytes, ApiError> {
     let too_big = || {
-        metrics()
-            .webhooks_rejected
-            .with_label_values(&[source, "too_large"])
-            .inc();
-        ApiError::new(
+        reject(
+            source,
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
             format!("body over {limit} bytes"),
@@ -40,13 +71,7 @@ pub async fn read(
 
 /// Refuses bodies that are not JSON (after the signature check, so only a signer can see this).
 pub fn require_json(source: &'static str, headers: &HeaderMap, raw: &[u8]) -> Result<(), ApiError> {
-    let reject = |reason: &'static str, status, msg: &str| {
-        metrics()
-            .webhooks_rejected
-            .with_label_values(&[source, reason])
-            .inc();
-        Err(ApiError::new(status, reason, msg))
-    };
+    let reject = |reason: &'static str, status, msg: &str| Err(reject(source, status, reason, msg));
     if let Some(ct) = headers
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -103,12 +128,9 @@ pub async fn publish(
             ))
         }
         Err(e) => {
-            metrics()
-                .webhooks_rejected
-                .with_label_values(&[source, "broker_unavailable"])
-                .inc();
             tracing::warn!(correlation_id = %cid, error = %e, "could not publish webhook; answering 503");
-            Err(ApiError::new(
+            Err(reject(
+                source,
                 StatusCode::SERVICE_UNAVAILABLE,
                 "broker_unavailable",
                 "try again shortly",

@@ -24,30 +24,19 @@ pub async fn receive(
         .inc();
     let bytes = body::read(SOURCE, &headers, raw, state.cfg.max_body).await?;
     let Some(secret) = state.cfg.stripe_webhook_secret.as_ref() else {
-        metrics()
-            .webhooks_rejected
-            .with_label_values(&[SOURCE, "not_configured"])
-            .inc();
-        return Err(ApiError::new(
+        return Err(body::reject(
+            SOURCE,
             StatusCode::BAD_REQUEST,
             "not_configured",
             "STRIPE_WEBHOOK_SECRET is not set",
         ));
     };
-    if headers.get_all("stripe-signature").iter().count() > 1 {
-        metrics()
-            .webhooks_rejected
-            .with_label_values(&[SOURCE, "signature_duplicated"])
-            .inc();
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "signature_duplicated",
-            "more than one Stripe-Signature header",
-        ));
-    }
-    let sig = headers
-        .get("stripe-signature")
-        .map(|v| v.to_str().unwrap_or(""));
+    let sig = body::signature_header(
+        SOURCE,
+        &headers,
+        "stripe-signature",
+        StatusCode::BAD_REQUEST,
+    )?;
     if let Err(e) = verify_stripe(
         secret.expose().as_bytes(),
         sig,
@@ -55,11 +44,8 @@ pub async fn receive(
         (state.clock)(),
         STRIPE_TOLERANCE_SECS,
     ) {
-        metrics()
-            .webhooks_rejected
-            .with_label_values(&[SOURCE, e.reason()])
-            .inc();
-        return Err(ApiError::new(
+        return Err(body::reject(
+            SOURCE,
             StatusCode::BAD_REQUEST,
             e.reason(),
             e.to_string(),

@@ -49,30 +49,19 @@ pub async fn receive(
         .with_label_values(&[SOURCE])
         .inc();
     let bytes = body::read(SOURCE, &headers, raw, state.cfg.max_body).await?;
-    let sig = headers
-        .get("x-hub-signature-256")
-        .map(|v| v.to_str().unwrap_or(""));
-    if headers.get_all("x-hub-signature-256").iter().count() > 1 {
-        metrics()
-            .webhooks_rejected
-            .with_label_values(&[SOURCE, "signature_duplicated"])
-            .inc();
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "signature_duplicated",
-            "more than one X-Hub-Signature-256 header",
-        ));
-    }
+    let sig = body::signature_header(
+        SOURCE,
+        &headers,
+        "x-hub-signature-256",
+        StatusCode::FORBIDDEN,
+    )?;
     if let Err(e) = verify_whatsapp(
         state.cfg.whatsapp_app_secret.expose().as_bytes(),
         sig,
         &bytes,
     ) {
-        metrics()
-            .webhooks_rejected
-            .with_label_values(&[SOURCE, e.reason()])
-            .inc();
-        return Err(ApiError::new(
+        return Err(body::reject(
+            SOURCE,
             StatusCode::FORBIDDEN,
             e.reason(),
             e.to_string(),
