@@ -23,7 +23,6 @@ use shared::store::artists::Artist;
 use shared::store::failures::{self, Failure};
 use shared::store::pacing::{self as limiter, Reservation};
 use shared::store::{artists, media, messages, system_events};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long a sender may hold a message while waiting for its slot and calling the API.
@@ -79,7 +78,7 @@ impl Handler for SenderHandler {
             OutboundJob::Other(WhatsAppJob::FetchMedia(job)) => self.fetch_media(msg, &job).await,
         };
         // Database trouble: the bus retries the delivery (bounded), nothing was sent.
-        result.unwrap_or_else(|e| Outcome::Retry(e.to_string()))
+        result.unwrap_or_else(|e| Outcome::of_error(e.as_ref()))
     }
 }
 
@@ -484,6 +483,7 @@ impl SenderHandler {
             .await
         {
             Ok(()) => Outcome::Ack,
+            Err(e) if e.is_unavailable() => Outcome::Unavailable(format!("could not defer: {e}")),
             Err(e) => Outcome::Retry(format!("could not defer: {e}")),
         }
     }
@@ -717,9 +717,9 @@ pub async fn run(fleet: Fleet, shutdown: Shutdown) {
         &fleet.cfg.api.whatsapp_api_base,
         &fleet.cfg.api.whatsapp_api_version,
     );
-    let handler = Arc::new(SenderHandler {
+    let handler = SenderHandler {
         fleet: fleet.clone(),
         graph,
-    });
-    shared::bus::consume::run(fleet.bus.clone(), OUTBOUND_WHATSAPP, handler, shutdown).await;
+    };
+    crate::observed::consume(&fleet, OUTBOUND_WHATSAPP, handler, shutdown).await;
 }
