@@ -170,7 +170,6 @@ async fn a_poisoned_message_in_a_worker_process_is_dead_lettered_with_system_eve
 
 /// Posts the first message of each of `clients`, fifty at a time.
 async fn first_messages(env: &TestEnv, ingress: &harness::Running, clients: &[String]) {
-    let env = &*env;
     futures::future::join_all(clients.chunks(50).map(|chunk| async move {
         for wa in chunk {
             let body = payloads::text(

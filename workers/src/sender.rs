@@ -50,6 +50,16 @@ const H_NOT_BEFORE: &str = "x-not-before";
 struct SenderHandler {
     fleet: Fleet,
     graph: GraphClient,
+    /// Messages Meta accepted whose wamid could not be stored yet (the database went away right
+    /// after the call): the held delivery's next run stores it instead of sending again.
+    unrecorded: std::sync::Mutex<std::collections::HashMap<uuid::Uuid, Accepted>>,
+}
+
+/// What Meta accepted for a message, kept until it is recorded.
+#[derive(Clone)]
+struct Accepted {
+    wamid: String,
+    body: MessageBody,
 }
 
 /// What waiting decided.
@@ -85,6 +95,15 @@ impl Handler for SenderHandler {
 impl SenderHandler {
     async fn send(&self, msg: &Received, job: &SendJob) -> anyhow::Result<Outcome> {
         let pool = &self.fleet.pool;
+        let accepted = self
+            .unrecorded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&job.message_id)
+            .cloned();
+        if let Some(sent) = accepted {
+            return self.record_sent(job, sent).await;
+        }
         match messages::outbound_state(pool, job.message_id).await? {
             None => {
                 return Ok(Outcome::Dead(format!(
@@ -161,15 +180,41 @@ impl SenderHandler {
             .observe(started.elapsed().as_secs_f64());
         match result {
             Ok(wamid) => {
-                let substituted = (body != job.body).then_some(&body);
-                messages::mark_sent(pool, job.message_id, &wamid, body.kind(), substituted).await?;
                 metrics()
                     .messages_sent
                     .with_label_values(&[body.kind()])
                     .inc();
-                Ok(Outcome::Ack)
+                self.record_sent(job, Accepted { wamid, body }).await
             }
             Err(e) => self.react(msg, job, &artist, &limits, &body, e).await,
+        }
+    }
+
+    /// Stores the wamid of an accepted message. If the database is gone, the acceptance is kept in
+    /// memory so the held delivery's next run records it rather than sending a second time.
+    async fn record_sent(&self, job: &SendJob, sent: Accepted) -> anyhow::Result<Outcome> {
+        let substituted = (sent.body != job.body).then_some(&sent.body);
+        let stored = messages::mark_sent(
+            &self.fleet.pool,
+            job.message_id,
+            &sent.wamid,
+            sent.body.kind(),
+            substituted,
+        )
+        .await;
+        let mut unrecorded = self
+            .unrecorded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match stored {
+            Ok(_) => {
+                unrecorded.remove(&job.message_id);
+                Ok(Outcome::Ack)
+            }
+            Err(e) => {
+                unrecorded.insert(job.message_id, sent);
+                Err(e.into())
+            }
         }
     }
 
@@ -720,6 +765,7 @@ pub async fn run(fleet: Fleet, shutdown: Shutdown) {
     let handler = SenderHandler {
         fleet: fleet.clone(),
         graph,
+        unrecorded: Default::default(),
     };
     crate::observed::consume(&fleet, OUTBOUND_WHATSAPP, handler, shutdown).await;
 }

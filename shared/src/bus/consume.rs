@@ -629,4 +629,29 @@ mod tests {
         let r = std::panic::catch_unwind(|| panic!("static"));
         assert_eq!(panic_text(r.unwrap_err().as_ref()), "static");
     }
+
+    #[derive(Debug, thiserror::Error)]
+    enum Wrapped {
+        #[error("loading the lead: {0}")]
+        Db(#[from] sqlx::Error),
+    }
+
+    #[test]
+    fn an_outage_anywhere_in_the_error_chain_holds_the_delivery() {
+        let unavailable = |o: Outcome| matches!(o, Outcome::Unavailable(_));
+        assert!(unavailable(Outcome::of_error(&sqlx::Error::PoolTimedOut)));
+        assert!(unavailable(Outcome::of_error(&Wrapped::from(
+            sqlx::Error::PoolTimedOut
+        ))));
+        let any = anyhow::Error::from(sqlx::Error::PoolClosed).context("sending");
+        assert!(unavailable(Outcome::of_error(any.as_ref())));
+        let nack = anyhow::Error::from(super::super::PublishError::Nacked);
+        assert!(unavailable(Outcome::of_error(nack.as_ref())));
+        assert_eq!(
+            Outcome::of_error(&Wrapped::from(sqlx::Error::RowNotFound)),
+            Outcome::Retry("loading the lead: no rows returned by a query that expected to return at least one row".into())
+        );
+        let unroutable = super::super::PublishError::Unroutable("x".into());
+        assert!(matches!(Outcome::of_error(&unroutable), Outcome::Retry(_)));
+    }
 }
