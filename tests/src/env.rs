@@ -167,24 +167,21 @@ impl TestEnv {
 
     /// Messages delivered but not yet acknowledged, over every queue of this env's vhost.
     pub async fn unacked_total(&self) -> u64 {
-        self.list_queues("messages_unacknowledged")
-            .await
-            .into_iter()
-            .map(|(_, n)| n)
-            .sum()
+        self.queue_stats().await.iter().map(|q| q.unacked).sum()
     }
 
     /// Depth of every dead-letter queue that holds something.
     pub async fn nonempty_dlqs(&self) -> Vec<(String, u64)> {
-        self.list_queues("messages")
+        self.queue_stats()
             .await
             .into_iter()
-            .filter(|(q, n)| q.ends_with(".dlq") && *n > 0)
+            .filter(|q| q.name.ends_with(".dlq") && q.ready > 0)
+            .map(|q| (q.name, q.ready))
             .collect()
     }
 
-    /// `rabbitmqctl list_queues name COLUMN` for this vhost.
-    pub async fn list_queues(&self, column: &'static str) -> Vec<(String, u64)> {
+    /// Every queue of this env's vhost (one `rabbitmqctl list_queues`).
+    pub async fn queue_stats(&self) -> Vec<QueueStats> {
         let vhost = self.name.clone();
         tokio::task::spawn_blocking(move || {
             let out = std::process::Command::new("rabbitmqctl")
@@ -195,7 +192,9 @@ impl TestEnv {
                     "-p",
                     &vhost,
                     "name",
-                    column,
+                    "messages_ready",
+                    "messages_unacknowledged",
+                    "consumers",
                 ])
                 .output()
                 .expect("rabbitmqctl runs");
@@ -207,8 +206,13 @@ impl TestEnv {
             String::from_utf8_lossy(&out.stdout)
                 .lines()
                 .filter_map(|l| {
-                    let mut parts = l.split_whitespace();
-                    Some((parts.next()?.to_owned(), parts.next()?.parse().ok()?))
+                    let mut f = l.split_whitespace();
+                    Some(QueueStats {
+                        name: f.next()?.to_owned(),
+                        ready: f.next()?.parse().ok()?,
+                        unacked: f.next()?.parse().ok()?,
+                        consumers: f.next()?.parse().ok()?,
+                    })
                 })
                 .collect()
         })
@@ -216,32 +220,26 @@ impl TestEnv {
         .expect("list_queues")
     }
 
-    /// Waits until nothing is moving: every work and retry queue empty with nothing
-    /// unacknowledged, every outbox row published and no outbound message still queued (parked
-    /// ones aside). The way to make a negative assertion ("nothing more was sent") honest.
+    /// Waits until nothing is moving: every outbox row published, no outbound message still
+    /// queued (parked ones aside), every consumed work queue and every retry queue empty, nothing
+    /// unacknowledged. The way to make a negative assertion ("nothing more was sent") honest.
     pub async fn wait_quiescent(&self, timeout: std::time::Duration) {
         crate::eventually("the fleet is quiescent", timeout, || async {
-            // A work queue no running role consumes is not "moving"; a retry queue always is.
-            let consumed: Vec<String> = self
-                .list_queues("consumers")
-                .await
-                .into_iter()
-                .filter(|(_, c)| *c > 0)
-                .map(|(q, _)| q)
-                .collect();
-            let busy = self
-                .list_queues("messages")
-                .await
-                .into_iter()
-                .any(|(q, n)| n > 0 && (q.ends_with(".retry") || consumed.contains(&q)));
-            let unacked = self.unacked_total().await;
             let unpublished = self
                 .count("SELECT count(*) FROM outbox WHERE published_at IS NULL")
                 .await;
             let queued = self
                 .count("SELECT count(*) FROM messages WHERE direction = 'out' AND status = 'queued' AND parked_at IS NULL")
                 .await;
-            (!busy && unacked == 0 && unpublished == 0 && queued == 0).then_some(())
+            if unpublished + queued > 0 {
+                return None;
+            }
+            // A work queue no running role consumes is not "moving"; a retry queue always is.
+            let moving = self.queue_stats().await.into_iter().any(|q| {
+                q.unacked > 0
+                    || (q.ready > 0 && (q.name.ends_with(".retry") || q.consumers > 0))
+            });
+            (!moving).then_some(())
         })
         .await
     }
@@ -284,4 +282,13 @@ impl Drop for TestEnv {
         })
         .join();
     }
+}
+
+/// One queue as `rabbitmqctl list_queues` reports it.
+#[derive(Debug, Clone)]
+pub struct QueueStats {
+    pub name: String,
+    pub ready: u64,
+    pub unacked: u64,
+    pub consumers: u64,
 }

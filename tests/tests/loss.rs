@@ -59,7 +59,8 @@ async fn worker_killed_after_commit_before_ack_redelivers_and_still_replies_once
         },
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // Nothing more is on its way: every queue drained, nothing unacked, outbox published.
+    env.wait_quiescent(Duration::from_secs(20)).await;
     assert_eq!(
         env.graph.sent().len() as i64,
         replies,
@@ -134,7 +135,8 @@ async fn relay_killed_between_publish_and_mark_loses_nothing_and_sends_once() {
             .then_some(())
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // Nothing more is on its way: every queue drained, nothing unacked, outbox published.
+    env.wait_quiescent(Duration::from_secs(20)).await;
     assert_eq!(
         env.graph.sent().len() as i64,
         replies,

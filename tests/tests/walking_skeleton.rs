@@ -60,7 +60,8 @@ async fn a_new_client_gets_exactly_one_first_question_and_the_lead_is_qualifying
         },
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Nothing more is on its way: every queue drained, nothing unacked, outbox published.
+    env.wait_quiescent(Duration::from_secs(20)).await;
     assert_eq!(env.graph.sent().len(), 1, "exactly one reply");
     // The ingress's correlation id followed the message through every hop.
     let carried: Vec<String> = sqlx::query_scalar("SELECT headers->>'correlation_id' FROM outbox")
@@ -101,7 +102,8 @@ async fn the_same_webhook_three_times_even_concurrently_gives_one_reply_and_one_
         || async { (env.queue_depth(INBOUND_WHATSAPP).await == 0).then_some(()) },
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // Nothing more is on its way: every queue drained, nothing unacked, outbox published.
+    env.wait_quiescent(Duration::from_secs(20)).await;
     assert_eq!(env.graph.sent().len(), 1);
     assert_eq!(env.count("SELECT count(*) FROM leads").await, 1);
     assert_eq!(
@@ -177,7 +179,8 @@ async fn graph_failing_twice_still_delivers_once() {
         .wait_for_sent(1, Duration::from_secs(20))
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // Nothing more is on its way: every queue drained, nothing unacked, outbox published.
+    env.wait_quiescent(Duration::from_secs(20)).await;
     assert_eq!(env.graph.sent().len(), 1);
     assert_eq!(
         env.graph.requests_count() - env.graph.reads().len(),
