@@ -6,6 +6,8 @@ cd "$(dirname "$0")/../.."
 
 ./deploy/local/ensure-services.sh
 ./deploy/local/check-rust.sh
+# The browser test needs Debian's Chromium and chromedriver (it fails without them).
+./deploy/local/install-chromium.sh
 
 # As strict as the team: formatting and lints (clippy.toml forbids holding entered spans).
 cargo fmt --all -- --check

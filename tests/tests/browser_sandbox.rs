@@ -3,8 +3,8 @@
 //! console, approve with a deposit, pay on the fake checkout, and see the lead reach
 //! BOOKING_PENDING. Chromium is Debian's, driven over the W3C WebDriver protocol through
 //! `chromedriver` with plain HTTP calls. Screenshots of every step (and of a failure) go to
-//! `target/browser-screenshots/`. Skips loudly — never fails — only when Chromium cannot be
-//! installed (`deploy/local/install-chromium.sh`).
+//! `target/browser-screenshots/`. Fails when Chromium cannot be installed
+//! (`deploy/local/install-chromium.sh`, which the test command runs first).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use console::sandbox::start::{self, Options};
@@ -368,12 +368,10 @@ const RECEIVED: &str = "Number(document.body.dataset.received || 0)";
 #[tokio::test]
 async fn a_new_user_reaches_a_paid_deposit_in_the_sandbox_browser() {
     let Some((chromium, chromedriver)) = chromium() else {
-        eprintln!(
-            "\n{}\n!!! SKIPPED browser_sandbox: Chromium/chromedriver are not installed and could not be installed\n!!! (run deploy/local/install-chromium.sh as root)\n{}\n",
-            "!".repeat(80),
-            "!".repeat(80)
+        panic!(
+            "Chromium/chromedriver are not installed and could not be installed: run \
+             deploy/local/install-chromium.sh as root (deploy/local/test.sh does)"
         );
-        return;
     };
     let started = Instant::now();
     let env = TestEnv::new().await;
