@@ -1,12 +1,16 @@
-//! Reading a webhook body: size limit, raw bytes, content type, and publishing it.
+//! Reading a webhook body: signature header, size and time limits, raw bytes, JSON shape, and
+//! publishing it.
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::json_depth::{self, MAX_JSON_DEPTH};
 use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode};
+use futures::StreamExt;
 use shared::bus::Outgoing;
 use shared::bus::message::H_RECEIVED_AT;
 use shared::metrics::metrics;
+use std::time::Duration;
 
 /// A refused webhook: counted by source and reason, answered with `status` and the reason as code.
 pub fn reject(
@@ -23,7 +27,7 @@ pub fn reject(
 }
 
 /// The value of a signature header (None when absent); a repeated header is refused with `status`.
-pub fn signature_header<'a>(
+fn signature_header<'a>(
     source: &'static str,
     headers: &'a HeaderMap,
     name: &'static str,
@@ -37,17 +41,40 @@ pub fn signature_header<'a>(
             status,
             "signature_duplicated",
             format!("more than one {name} header"),
-        ));
+        )
+        .closing());
     }
     Ok(first.map(|v| v.to_str().unwrap_or("")))
 }
 
-/// Reads at most `limit` bytes (413 beyond).
+/// The signature header that must be present before the body is read: without it the request is
+/// refused with `status` at once, and the body is never read (the connection is closed after).
+pub fn require_signature<'a>(
+    source: &'static str,
+    headers: &'a HeaderMap,
+    name: &'static str,
+    status: StatusCode,
+) -> Result<&'a str, ApiError> {
+    signature_header(source, headers, name, status)?.ok_or_else(|| {
+        reject(
+            source,
+            status,
+            "signature_missing",
+            format!("missing {name} header"),
+        )
+        .closing()
+    })
+}
+
+/// Reads at most `limit` bytes (413 beyond) within `timeout` of the handler's start (408 after it:
+/// a client that dribbles its body cannot hold a slot longer). Nothing is allocated up front from
+/// `Content-Length`, so a promise of a large body costs nothing until the bytes arrive.
 pub async fn read(
     source: &'static str,
     headers: &HeaderMap,
     body: Body,
     limit: usize,
+    timeout: Duration,
 ) -> Result<bytes::Bytes, ApiError> {
     let too_big = || {
         reject(
@@ -56,6 +83,7 @@ pub async fn read(
             "payload_too_large",
             format!("body over {limit} bytes"),
         )
+        .closing()
     };
     if let Some(len) = headers
         .get(axum::http::header::CONTENT_LENGTH)
@@ -64,12 +92,42 @@ pub async fn read(
     {
         return Err(too_big());
     }
-    axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| too_big())
+    let collect = async {
+        let mut stream = body.into_data_stream();
+        let mut buf = bytes::BytesMut::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| {
+                reject(
+                    source,
+                    StatusCode::BAD_REQUEST,
+                    "body_incomplete",
+                    format!("the body could not be read: {e}"),
+                )
+                .closing()
+            })?;
+            if buf.len() + chunk.len() > limit {
+                return Err(too_big());
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        Ok(buf.freeze())
+    };
+    match tokio::time::timeout(timeout, collect).await {
+        Ok(read) => read,
+        Err(_) => Err(reject(
+            source,
+            StatusCode::REQUEST_TIMEOUT,
+            "body_timeout",
+            format!("the body did not arrive within {} ms", timeout.as_millis()),
+        )
+        .closing()),
+    }
 }
 
-/// Refuses bodies that are not JSON (after the signature check, so only a signer can see this).
+/// Refuses bodies that are not JSON (after the signature check, so only a signer can see this):
+/// a content type other than JSON (415), bytes that are not UTF-8, nesting deeper than
+/// [`MAX_JSON_DEPTH`], or anything else serde_json cannot parse (400 each). The workers could not
+/// decode any of these; refusing them here keeps them out of the queues and the dead letters.
 pub fn require_json(source: &'static str, headers: &HeaderMap, raw: &[u8]) -> Result<(), ApiError> {
     let reject = |reason: &'static str, status, msg: &str| Err(reject(source, status, reason, msg));
     if let Some(ct) = headers
@@ -84,6 +142,20 @@ pub fn require_json(source: &'static str, headers: &HeaderMap, raw: &[u8]) -> Re
             "unsupported_media_type",
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "expected application/json",
+        );
+    }
+    if std::str::from_utf8(raw).is_err() {
+        return reject(
+            "invalid_utf8",
+            StatusCode::BAD_REQUEST,
+            "body is not valid UTF-8",
+        );
+    }
+    if json_depth::exceeds(raw, MAX_JSON_DEPTH) {
+        return reject(
+            "too_deep",
+            StatusCode::BAD_REQUEST,
+            &format!("JSON nested deeper than {MAX_JSON_DEPTH} levels"),
         );
     }
     if serde_json::from_slice::<serde::de::IgnoredAny>(raw).is_err() {
