@@ -34,7 +34,7 @@ INGRESS_PORT=$(free_port); GRAPH_PORT=$(free_port)
 export DATABASE_URL=postgres://postgres@127.0.0.1:5432/$NAME
 export AMQP_URL=amqp://guest:guest@127.0.0.1:5672/$NAME
 export WHATSAPP_APP_SECRET=chaos-app-secret WHATSAPP_ACCESS_TOKEN=chaos-token
-export WHATSAPP_API_BASE=http://127.0.0.1:$GRAPH_PORT INGRESS_ADDR=127.0.0.1:$INGRESS_PORT
+export WHATSAPP_API_BASE=http://127.0.0.1:$GRAPH_PORT INGRESS_ADDR=127.0.0.1:$INGRESS_PORT INGRESS_METRICS_ADDR=127.0.0.1:0
 # Retries that outlast a broker or database restart and the sender's 30 s send lease.
 export MAX_ATTEMPTS=12 RETRY_BASE_DELAY_MS=500 OUTBOX_POLL_MS=500 RUST_LOG=${RUST_LOG:-warn} LOG_FORMAT=json
 

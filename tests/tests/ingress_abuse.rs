@@ -372,6 +372,20 @@ async fn idle_keep_alive_connections_close_after_the_idle_timeout_not_the_header
 }
 
 #[tokio::test]
+async fn a_request_head_over_32_kib_gets_431() {
+    let (_env, ingress) = ingress_with(&[]).await;
+    let mut s = TcpStream::connect(ingress.addr.unwrap()).await.unwrap();
+    let head = format!(
+        "GET /healthz HTTP/1.1\r\nHost: ingress\r\nX-Padding: {}\r\n\r\n",
+        "a".repeat(40 * 1024)
+    );
+    // The server may stop reading (and close) before the whole head is written.
+    let _ = s.write_all(head.as_bytes()).await;
+    let answer = read_answer(&mut s, ANSWER_WITHIN).await;
+    assert_eq!(answer.status, 431, "{answer:?}");
+}
+
+#[tokio::test]
 async fn deep_or_non_utf8_json_is_refused_after_the_signature_and_never_published() {
     let (env, ingress) = ingress_with(&[]).await;
     let client = reqwest::Client::new();

@@ -17,9 +17,9 @@ use tokio::net::TcpStream;
 use tokio::sync::OwnedSemaphorePermit;
 use tower::ServiceExt;
 
-/// Largest read buffer per connection, so a request head is at most this big (431 above) and a
-/// held connection cannot grow its buffer to hyper's default of ~400 KiB.
-const MAX_BUF: usize = 32 * 1024;
+/// Largest request head (431 above) and read buffer per connection, so a held connection cannot
+/// grow its buffer to hyper's default of ~400 KiB.
+const MAX_HEAD: usize = 32 * 1024;
 
 /// Serves requests on `stream` until the client leaves, a timeout ends it, or shutdown drains it.
 /// `permit` (the port's connection limit) is released only after the socket is closed.
@@ -51,7 +51,8 @@ pub async fn serve(
         // head; the phase clock is stricter, this is only a backstop.
         .header_read_timeout(limits.header_timeout + limits.idle_timeout)
         .keep_alive(true)
-        .max_buf_size(MAX_BUF);
+        .max_header_size(MAX_HEAD)
+        .max_buf_size(MAX_HEAD);
     let mut conn = Box::pin(builder.serve_connection(io, service));
     let open = metrics()
         .ingress_open_connections
