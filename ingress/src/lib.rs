@@ -26,12 +26,19 @@ pub struct AppState {
     pub clock: fn() -> i64,
     /// One permit per webhook request in flight (`INGRESS_MAX_CONCURRENCY`).
     pub in_flight: Arc<Semaphore>,
+    /// One permit per body byte held in memory (`INGRESS_MAX_BUFFERED`).
+    pub body_budget: Arc<Semaphore>,
 }
 
 impl AppState {
     pub fn new(cfg: IngressConfig, bus: Bus) -> Self {
         AppState {
-            in_flight: Arc::new(Semaphore::new(cfg.limits.max_concurrency)),
+            in_flight: Arc::new(Semaphore::new(
+                cfg.limits.max_concurrency.min(Semaphore::MAX_PERMITS),
+            )),
+            body_budget: Arc::new(Semaphore::new(
+                cfg.limits.max_buffered.min(Semaphore::MAX_PERMITS),
+            )),
             cfg: Arc::new(cfg),
             bus,
             clock: system_clock,

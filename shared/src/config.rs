@@ -220,6 +220,9 @@ pub struct IngressLimits {
     pub max_concurrency: usize,
     /// Open connections; beyond it new ones wait in the kernel's backlog (`INGRESS_MAX_CONNECTIONS`).
     pub max_connections: usize,
+    /// Body bytes all requests together may hold in memory; a request that would pass it is
+    /// answered 503 (`INGRESS_MAX_BUFFERED`).
+    pub max_buffered: usize,
 }
 
 impl Default for IngressLimits {
@@ -230,6 +233,7 @@ impl Default for IngressLimits {
             idle_timeout: Duration::from_millis(30_000),
             max_concurrency: 256,
             max_connections: 1024,
+            max_buffered: 32 * 1024 * 1024,
         }
     }
 }
@@ -243,6 +247,7 @@ impl IngressLimits {
             idle_timeout: positive_millis(env, "INGRESS_IDLE_TIMEOUT_MS", d.idle_timeout),
             max_concurrency: positive(env, "INGRESS_MAX_CONCURRENCY", d.max_concurrency),
             max_connections: positive(env, "INGRESS_MAX_CONNECTIONS", d.max_connections),
+            max_buffered: positive(env, "INGRESS_MAX_BUFFERED", d.max_buffered),
         }
     }
 }
@@ -299,6 +304,11 @@ impl IngressConfig {
             max_body: env.parse("INGRESS_MAX_BODY", 1024 * 1024, "a size in bytes"),
             limits: IngressLimits::read(&mut env),
         };
+        if cfg.limits.max_buffered < cfg.max_body {
+            env.errors.push(
+                "INGRESS_MAX_BUFFERED is malformed: expected at least INGRESS_MAX_BODY".to_owned(),
+            );
+        }
         env.finish().map(|()| cfg)
     }
 }
@@ -463,6 +473,7 @@ mod tests {
             ("INGRESS_IDLE_TIMEOUT_MS", "1500"),
             ("INGRESS_MAX_CONCURRENCY", "3"),
             ("INGRESS_MAX_CONNECTIONS", "7"),
+            ("INGRESS_MAX_BUFFERED", "2000000"),
         ]))
         .unwrap();
         assert_eq!(cfg.metrics_addr.to_string(), "0.0.0.0:9999");
@@ -474,6 +485,7 @@ mod tests {
                 idle_timeout: Duration::from_millis(1500),
                 max_concurrency: 3,
                 max_connections: 7,
+                max_buffered: 2_000_000,
             }
         );
         let err = IngressConfig::read(env(&[
@@ -482,6 +494,7 @@ mod tests {
             ("INGRESS_MAX_CONCURRENCY", "0"),
             ("INGRESS_MAX_CONNECTIONS", "many"),
             ("INGRESS_METRICS_ADDR", "9101"),
+            ("INGRESS_MAX_BUFFERED", "1000"),
         ]))
         .unwrap_err();
         for name in [
@@ -489,6 +502,7 @@ mod tests {
             "INGRESS_MAX_CONCURRENCY",
             "INGRESS_MAX_CONNECTIONS",
             "INGRESS_METRICS_ADDR",
+            "INGRESS_MAX_BUFFERED",
         ] {
             assert!(
                 err.0
@@ -498,7 +512,7 @@ mod tests {
                 err.0
             );
         }
-        assert_eq!(err.0.len(), 4, "{:?}", err.0);
+        assert_eq!(err.0.len(), 5, "{:?}", err.0);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The ingress under abuse, over raw sockets against the real ingress and a real RabbitMQ vhost:
 //! slow heads and bodies, unsigned bodies that are never read, deep or non-UTF-8 JSON, the
-//! concurrency and connection limits, idle keep-alive, metrics on the internal port only, and a
+//! concurrency, connection and body-memory limits, idle keep-alive, metrics on the internal port only, and a
 //! valid webhook answered while 200 abusive connections are held.
 //!
 //! The figures (latency with abusive connections held, RSS high-water mark of the real
@@ -540,6 +540,93 @@ async fn requests_beyond_the_concurrency_limit_get_503_with_retry_after_at_once(
 }
 
 #[tokio::test]
+async fn body_bytes_beyond_the_shared_buffer_budget_get_503_but_small_bodies_pass() {
+    let (env, ingress) = ingress_with(&[
+        ("INGRESS_MAX_BODY", "300000"),
+        ("INGRESS_MAX_BUFFERED", "300000"),
+        ("INGRESS_BODY_TIMEOUT_MS", "30000"),
+    ])
+    .await;
+    let addr = ingress.addr.unwrap();
+    // A valid webhook padded to 300 000 bytes (whitespace after JSON is still JSON); 250 000
+    // sent and held: 250 000 - 65 536 of the budget spent.
+    let mut body = webhook(&env, "wamid.BUDGET");
+    body.resize(300_000, b' ');
+    let mut held = TcpStream::connect(addr).await.unwrap();
+    held.write_all(signed_head(&body, body.len(), "expect: 100-continue\r\n").as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(read_answer(&mut held, ANSWER_WITHIN).await.status, 100);
+    held.write_all(&body[..250_000]).await.unwrap();
+
+    // Another 250 000 bytes cannot fit beside it. The wrong signature makes the answer definite
+    // either way: 403 once read in full (budget left), 503 when it is not.
+    let other = vec![b' '; 250_000];
+    let mut overloaded = None;
+    let started = Instant::now();
+    while overloaded.is_none() && started.elapsed() < ANSWER_WITHIN {
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        let head = format!(
+            "POST /webhooks/whatsapp HTTP/1.1\r\nHost: ingress\r\ncontent-type: application/json\r\n\
+             x-hub-signature-256: sha256={}\r\ncontent-length: 250000\r\nexpect: 100-continue\r\n\r\n",
+            "0".repeat(64)
+        );
+        s.write_all(head.as_bytes()).await.unwrap();
+        assert_eq!(read_answer(&mut s, ANSWER_WITHIN).await.status, 100);
+        let (mut rd, mut wr) = s.into_split();
+        let writer = tokio::spawn(async move {
+            let _ = wr.write_all(&[b' '; 250_000]).await;
+            wr
+        });
+        let mut s_rd = Vec::new();
+        let _ = tokio::time::timeout(ANSWER_WITHIN, rd.read_to_end(&mut s_rd)).await;
+        writer.abort();
+        let text = String::from_utf8_lossy(&s_rd).into_owned();
+        if text.starts_with("HTTP/1.1 503") {
+            overloaded = Some(text);
+        } else {
+            assert!(text.starts_with("HTTP/1.1 403"), "403 or 503: {text}");
+        }
+    }
+    let answer = overloaded.expect("503 while the budget is held");
+    assert!(answer.contains(r#""code":"overloaded""#), "{answer}");
+    assert!(answer.contains("retry-after: 5"), "{answer}");
+
+    // Small bodies do not draw on the budget: a webhook still gets through.
+    let small = webhook(&env, "wamid.SMALL");
+    let resp = reqwest::Client::new()
+        .post(ingress.url("/webhooks/whatsapp"))
+        .header("content-type", "application/json")
+        .header(
+            "x-hub-signature-256",
+            sign_whatsapp(APP_SECRET.as_bytes(), &small),
+        )
+        .body(small)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        200,
+        "small bodies pass while the budget is spent"
+    );
+
+    // The held request was waiting, not failed; once it is done the budget is free again.
+    held.write_all(&body[250_000..]).await.unwrap();
+    let done = read_answer(&mut held, ANSWER_WITHIN).await;
+    assert_eq!(done.status, 200, "{done:?}");
+    assert_eq!(env.queue_depth(INBOUND_WHATSAPP).await, 2);
+    let resp = reqwest::Client::new()
+        .post(ingress.url("/webhooks/whatsapp"))
+        .header("x-hub-signature-256", format!("sha256={}", "0".repeat(64)))
+        .body(other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 403, "read in full again, then refused");
+}
+
+#[tokio::test]
 async fn at_the_connection_limit_a_new_connection_waits_for_a_free_slot() {
     let (_env, ingress) = ingress_with(&[
         ("INGRESS_MAX_CONNECTIONS", "2"),
@@ -689,19 +776,15 @@ fn memory_kib(pid: u32) -> (u64, u64) {
     (field("VmHWM:"), field("VmRSS:"))
 }
 
-#[tokio::test]
-#[ignore = "measurement: latency of valid webhooks and RSS of inkline-ingress under held abuse"]
-async fn measure_latency_and_memory_with_abusive_connections_held() {
-    let env = TestEnv::new().await;
-    let abusive: usize = std::env::var("ABUSE_CONNECTIONS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(200);
+/// The real `inkline-ingress` process for `env` on free ports, with timeouts long enough that the
+/// abuse lasts the whole measurement; returns it once it is ready.
+async fn spawn_ingress(env: &TestEnv) -> (KillOnDrop, SocketAddr, u16) {
     let (port, metrics_port) = (free_port(), free_port());
     // INKLINE_INGRESS_BIN: measure another build (e.g. target/release/inkline-ingress).
     let bin = std::env::var("INKLINE_INGRESS_BIN")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| TestEnv::binary("inkline-ingress"));
+    println!("measuring {}", bin.display());
     let mut cmd = std::process::Command::new(&bin);
     cmd.envs(env.env_vars())
         .env("INGRESS_ADDR", format!("127.0.0.1:{port}"))
@@ -712,7 +795,6 @@ async fn measure_latency_and_memory_with_abusive_connections_held() {
         .env("LOG_FORMAT", "pretty")
         .stdout(std::process::Stdio::null());
     let child = KillOnDrop(cmd.spawn().expect("spawn inkline-ingress"));
-    let pid = child.0.id();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let ready = format!("http://127.0.0.1:{metrics_port}/readyz");
     eventually("the ingress is ready", Duration::from_secs(20), || async {
@@ -720,6 +802,19 @@ async fn measure_latency_and_memory_with_abusive_connections_held() {
         (r.status() == 200).then_some(())
     })
     .await;
+    (child, addr, metrics_port)
+}
+
+#[tokio::test]
+#[ignore = "measurement: latency of valid webhooks and RSS of inkline-ingress under held abuse"]
+async fn measure_latency_and_memory_with_abusive_connections_held() {
+    let env = TestEnv::new().await;
+    let abusive: usize = std::env::var("ABUSE_CONNECTIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    let (child, addr, metrics_port) = spawn_ingress(&env).await;
+    let pid = child.0.id();
     let client = reqwest::Client::new();
     let send = |i: usize| {
         let body = webhook(&env, &format!("wamid.MEASURE{i}"));
@@ -809,10 +904,9 @@ async fn measure_latency_and_memory_with_abusive_connections_held() {
         )
     };
     println!(
-        "{} (pid {pid}):\n  \
+        "inkline-ingress (pid {pid}):\n  \
          quiet: 20 webhooks {}; VmRSS {} KiB, VmHWM {} KiB\n  \
          {abusive} abusive connections held ({} slow heads, {} slow bodies in flight): 20 webhooks on fresh connections {}; VmRSS {} KiB, VmHWM {} KiB",
-        bin.display(),
         summary(&mut quiet),
         rss_quiet,
         hwm_quiet,
@@ -846,4 +940,62 @@ async fn stripe_without_a_configured_secret_is_refused_before_the_body() {
     assert_eq!(answer.status, 400);
     assert_eq!(answer.error_code(), "not_configured");
     closed_after(&mut s, ANSWER_WITHIN).await;
+}
+
+#[tokio::test]
+#[ignore = "measurement: RSS of inkline-ingress while bodies of almost INGRESS_MAX_BODY stall"]
+async fn measure_memory_with_large_bodies_stalled() {
+    let env = TestEnv::new().await;
+    let (child, addr, _) = spawn_ingress(&env).await;
+    let pid = child.0.id();
+    let (hwm_quiet, _) = memory_kib(pid);
+    // 100 requests with a wrong signature each send 1 MiB minus one byte and stall: without the
+    // budget they would hold 100 MiB until the body timeout.
+    let body = vec![b' '; 1024 * 1024 - 1];
+    let mut held = Vec::new();
+    let mut refused = 0;
+    for _ in 0..100 {
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        let head = format!(
+            "POST /webhooks/whatsapp HTTP/1.1\r\nHost: ingress\r\ncontent-type: application/json\r\n\
+             x-hub-signature-256: sha256={}\r\ncontent-length: 1048576\r\nexpect: 100-continue\r\n\r\n",
+            "0".repeat(64)
+        );
+        s.write_all(head.as_bytes()).await.unwrap();
+        assert_eq!(read_answer(&mut s, ANSWER_WITHIN).await.status, 100);
+        let (mut rd, mut wr) = s.into_split();
+        let _ = tokio::time::timeout(Duration::from_secs(2), wr.write_all(&body)).await;
+        // A refused one is answered (and closed) at once; a held one stays silent.
+        let mut buf = [0u8; 12];
+        match tokio::time::timeout(Duration::from_millis(200), rd.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => {
+                assert!(buf.starts_with(b"HTTP/1.1 503"), "{buf:?}");
+                refused += 1;
+            }
+            _ => held.push((rd, wr)),
+        }
+    }
+    let (hwm, rss) = memory_kib(pid);
+    let valid = webhook(&env, "wamid.FAT");
+    let status = reqwest::Client::new()
+        .post(format!("http://{addr}/webhooks/whatsapp"))
+        .header("content-type", "application/json")
+        .header(
+            "x-hub-signature-256",
+            sign_whatsapp(APP_SECRET.as_bytes(), &valid),
+        )
+        .body(valid)
+        .timeout(ANSWER_WITHIN)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    println!(
+        "inkline-ingress (pid {pid}), 100 stalled bodies of 1 MiB - 1 byte: {} held, {refused} refused \
+         with 503; VmRSS {rss} KiB, VmHWM {hwm} KiB (before: VmHWM {hwm_quiet} KiB); a valid webhook \
+         meanwhile: {status}",
+        held.len()
+    );
+    assert!(refused > 0, "the budget refused some");
+    assert_eq!(status, 200, "small bodies do not draw on the budget");
 }

@@ -10,7 +10,7 @@ use futures::StreamExt;
 use shared::bus::Outgoing;
 use shared::bus::message::H_RECEIVED_AT;
 use shared::metrics::metrics;
-use std::time::Duration;
+use tokio::sync::OwnedSemaphorePermit;
 
 /// A refused webhook: counted by source and reason, answered with `status` and the reason as code.
 pub fn reject(
@@ -66,22 +66,46 @@ pub fn require_signature<'a>(
     })
 }
 
-/// Reads at most `limit` bytes (413 beyond) within `timeout` of the handler's start (408 after it:
-/// a client that dribbles its body cannot hold a slot longer). Nothing is allocated up front from
-/// `Content-Length`, so a promise of a large body costs nothing until the bytes arrive.
+/// The first bytes of every body are not taken from `INGRESS_MAX_BUFFERED`: small bodies (every
+/// ordinary webhook) are bounded by `INGRESS_MAX_CONCURRENCY` × this alone, so clients that spend
+/// the budget with large bodies cannot starve them.
+pub const UNBUDGETED: usize = 64 * 1024;
+
+/// A body read into memory, holding its share of `INGRESS_MAX_BUFFERED` until dropped.
+#[derive(Debug)]
+pub struct HeldBody {
+    pub bytes: bytes::Bytes,
+    _budget: OwnedSemaphorePermit,
+}
+
+/// Reads at most `INGRESS_MAX_BODY` bytes (413 beyond) within `INGRESS_BODY_TIMEOUT_MS` of the
+/// handler's start (408 after it: a client that dribbles its body cannot hold a slot longer), the
+/// bytes beyond [`UNBUDGETED`] taken from the shared `INGRESS_MAX_BUFFERED` budget as they arrive
+/// (503 `overloaded` when it is spent). Nothing is reserved up front from `Content-Length`, so a promise of a
+/// large body costs nothing until the bytes arrive.
 pub async fn read(
+    state: &AppState,
     source: &'static str,
     headers: &HeaderMap,
     body: Body,
-    limit: usize,
-    timeout: Duration,
-) -> Result<bytes::Bytes, ApiError> {
+) -> Result<HeldBody, ApiError> {
+    let limit = state.cfg.max_body;
+    let timeout = state.cfg.limits.body_timeout;
     let too_big = || {
         reject(
             source,
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
             format!("body over {limit} bytes"),
+        )
+        .closing()
+    };
+    let over_budget = || {
+        reject(
+            source,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "overloaded",
+            "too many body bytes in flight; retry shortly",
         )
         .closing()
     };
@@ -93,6 +117,11 @@ pub async fn read(
         return Err(too_big());
     }
     let collect = async {
+        let mut budget = state
+            .body_budget
+            .clone()
+            .try_acquire_many_owned(0)
+            .map_err(|_| over_budget())?;
         let mut stream = body.into_data_stream();
         let mut buf = bytes::BytesMut::new();
         while let Some(chunk) = stream.next().await {
@@ -108,9 +137,24 @@ pub async fn read(
             if buf.len() + chunk.len() > limit {
                 return Err(too_big());
             }
+            let charge = (buf.len() + chunk.len()).saturating_sub(UNBUDGETED)
+                - buf.len().saturating_sub(UNBUDGETED);
+            if charge > 0 {
+                let n = u32::try_from(charge).map_err(|_| too_big())?;
+                budget.merge(
+                    state
+                        .body_budget
+                        .clone()
+                        .try_acquire_many_owned(n)
+                        .map_err(|_| over_budget())?,
+                );
+            }
             buf.extend_from_slice(&chunk);
         }
-        Ok(buf.freeze())
+        Ok(HeldBody {
+            bytes: buf.freeze(),
+            _budget: budget,
+        })
     };
     match tokio::time::timeout(timeout, collect).await {
         Ok(read) => read,

@@ -38,14 +38,9 @@ pub async fn receive(
         "Stripe-Signature",
         StatusCode::BAD_REQUEST,
     )?;
-    let bytes = body::read(
-        SOURCE,
-        &headers,
-        raw,
-        state.cfg.max_body,
-        state.cfg.limits.body_timeout,
-    )
-    .await?;
+    // Held (and counted against INGRESS_MAX_BUFFERED) until the publish is confirmed.
+    let held = body::read(&state, SOURCE, &headers, raw).await?;
+    let bytes = held.bytes.clone();
     if let Err(e) = verify_stripe(
         secret.expose().as_bytes(),
         Some(sig),

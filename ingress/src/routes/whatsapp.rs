@@ -55,14 +55,9 @@ pub async fn receive(
         "X-Hub-Signature-256",
         StatusCode::FORBIDDEN,
     )?;
-    let bytes = body::read(
-        SOURCE,
-        &headers,
-        raw,
-        state.cfg.max_body,
-        state.cfg.limits.body_timeout,
-    )
-    .await?;
+    // Held (and counted against INGRESS_MAX_BUFFERED) until the publish is confirmed.
+    let held = body::read(&state, SOURCE, &headers, raw).await?;
+    let bytes = held.bytes.clone();
     if let Err(e) = verify_whatsapp(
         state.cfg.whatsapp_app_secret.expose().as_bytes(),
         Some(sig),
