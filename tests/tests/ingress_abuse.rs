@@ -1,10 +1,10 @@
 //! The ingress under abuse, over raw sockets against the real ingress and a real RabbitMQ vhost:
 //! slow heads and bodies, unsigned bodies that are never read, deep or non-UTF-8 JSON, the
-//! concurrency, connection and body-memory limits, idle keep-alive, metrics on the internal port only, and a
-//! valid webhook answered while 200 abusive connections are held.
+//! concurrency, connection and body-memory limits, idle keep-alive, metrics on the internal port
+//! only, and a valid webhook answered while 200 abusive connections are held.
 //!
 //! The figures (latency with abusive connections held, RSS high-water mark of the real
-//! `inkline-ingress` process) come from the ignored test at the end:
+//! `inkline-ingress` process) come from the two ignored tests at the end:
 //! `cargo build -p inkline-ingress --bins && cargo nextest run -p inkline-tests --test ingress_abuse --run-ignored only --no-capture`
 //! (`ABUSE_CONNECTIONS=N` for another count, `INKLINE_INGRESS_BIN=target/release/inkline-ingress`
 //! to measure a release build).
