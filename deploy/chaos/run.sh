@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Chaos while the load generator runs (results table for docs/reliability.md).
 #
-#   deploy/chaos/run.sh                     # every fault, about 5 minutes
+#   deploy/chaos/run.sh                     # every fault, about 7 minutes
 #   SKIP_SERVER_RESTARTS=1 deploy/chaos/run.sh   # without restarting RabbitMQ and PostgreSQL
 #
 # The fleet runs as separate processes (ingress; conversation, relay and sender workers) against a
 # fresh database and vhost. While `inkline loadgen` drives it at a steady rate, the script:
 #   kill -9 + restart the conversation worker, the relay, the sender; closes every broker connection
-#   of ITS vhost only; restarts RabbitMQ; restarts PostgreSQL; and loadgen's fake Graph API answers
-#   a 429 storm and a 503 storm.
+#   of ITS vhost only; restarts RabbitMQ; restarts PostgreSQL; cuts the workers off PostgreSQL for
+#   90 s (a TCP proxy between them, deploy/chaos/tcp_proxy.py); poisons one message so the
+#   conversation handler panics on it (INKLINE_FAILPOINT=conversation.handle:POISON); and loadgen's
+#   fake Graph API answers a 429 storm and a 503 storm. Retry settings are the defaults.
 # RabbitMQ and PostgreSQL are the MACHINE'S OWN instances (this workplace has no private ones):
 # restarting them disturbs anything else using them at that moment, so never run this beside a
 # test suite. They are brought back with `rabbitmq-server -detached` and
@@ -21,7 +23,8 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target/bench}
 BIN=${BIN:-$CARGO_TARGET_DIR/release}
 OUT=${CHAOS_OUT:-$ROOT/target/chaos-results}
 RATE=${RATE:-40}
-SECS=${SECS:-150}
+SECS=${SECS:-240}
+OUTAGE_SECS=${OUTAGE_SECS:-90}
 SKIP_SERVER_RESTARTS=${SKIP_SERVER_RESTARTS:-0}
 mkdir -p "$OUT"
 log() { echo "[chaos $(date +%T)] $*" >&2; }
@@ -30,13 +33,16 @@ log() { echo "[chaos $(date +%T)] $*" >&2; }
 NAME=inkline_chaos_$(date +%s)
 PGV=$(ls /etc/postgresql)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-INGRESS_PORT=$(free_port); GRAPH_PORT=$(free_port)
-export DATABASE_URL=postgres://postgres@127.0.0.1:5432/$NAME
+INGRESS_PORT=$(free_port); GRAPH_PORT=$(free_port); PG_PROXY_PORT=$(free_port)
+DIRECT_DATABASE_URL=postgres://postgres@127.0.0.1:5432/$NAME
+# The workers reach PostgreSQL through a proxy the script can cut.
+export DATABASE_URL=postgres://postgres@127.0.0.1:$PG_PROXY_PORT/$NAME
 export AMQP_URL=amqp://guest:guest@127.0.0.1:5672/$NAME
 export WHATSAPP_APP_SECRET=chaos-app-secret WHATSAPP_ACCESS_TOKEN=chaos-token
 export WHATSAPP_API_BASE=http://127.0.0.1:$GRAPH_PORT INGRESS_ADDR=127.0.0.1:$INGRESS_PORT INGRESS_METRICS_ADDR=127.0.0.1:0
-# Retries that outlast a broker or database restart and the sender's 30 s send lease.
-export MAX_ATTEMPTS=12 RETRY_BASE_DELAY_MS=500 OUTBOX_POLL_MS=500 RUST_LOG=${RUST_LOG:-warn} LOG_FORMAT=json
+# Default retry settings (MAX_ATTEMPTS, RETRY_BASE_DELAY_MS, RETRY_BUDGET_SECS): outages must not
+# burn attempts.
+export OUTBOX_POLL_MS=500 RUST_LOG=${RUST_LOG:-warn} LOG_FORMAT=json
 
 declare -A PIDS
 start() { # name args...
@@ -61,16 +67,20 @@ ensure_servers() {
 log "setup $NAME"
 rm -f "$OUT"/*.log
 psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $NAME"
-"$BIN/inkline" migrate >&2
+DATABASE_URL=$DIRECT_DATABASE_URL "$BIN/inkline" migrate >&2
 python3 - > "$OUT/demo-artist.toml" <<'PY'
 import re
 src = open("shared/src/domain/artist.rs").read()
 print(re.search(r'DEMO_ARTIST_TOML: &str = r#"(.*?)"#', src, re.S).group(1))
 PY
-"$BIN/inkline" artist apply "$OUT/demo-artist.toml" >&2
+DATABASE_URL=$DIRECT_DATABASE_URL "$BIN/inkline" artist apply "$OUT/demo-artist.toml" >&2
 rabbitmqctl -q add_vhost "$NAME"
 rabbitmqctl -q set_permissions -p "$NAME" guest '.*' '.*' '.*'
 
+python3 deploy/chaos/tcp_proxy.py "$PG_PROXY_PORT" 127.0.0.1 5432 >> "$OUT/pg-proxy.log" 2>&1 &
+PIDS[pg_proxy]=$!
+sleep 0.5
+export INKLINE_FAILPOINT=conversation.handle:POISON
 start ingress "$BIN/inkline-ingress"
 start conversation "$BIN/inkline-worker" conversation
 start relay "$BIN/inkline-worker" relay
@@ -82,7 +92,7 @@ log "loadgen: $RATE msg/s for ${SECS}s ($CLIENTS clients x 3 messages)"
 "$BIN/inkline" loadgen --ingress-url "http://127.0.0.1:$INGRESS_PORT" --graph-addr "127.0.0.1:$GRAPH_PORT" \
   --app-secret "$WHATSAPP_APP_SECRET" --rate "$RATE" --duration "${SECS}s" --clients "$CLIENTS" \
   --messages-per-client 3 --reply-timeout 150s --drain 180s --max-attempts 20 \
-  --storm 100s:429:400 --storm 115s:503:400 --progress never --allow-unclean \
+  --storm 200s:429:400 --storm 215s:503:400 --progress never --allow-unclean \
   --summary-file "$OUT/summary.json" --json > /dev/null 2> "$OUT/loadgen.log" &
 LOADGEN=$!
 T0=$(date +%s)
@@ -95,6 +105,16 @@ kill9() { # role
   start "$1" "$BIN/inkline-worker" "$1"; event "restarted $1 (pid ${PIDS[$1]})"
 }
 
+poison() { # one signed message whose text makes the conversation handler panic on every attempt
+  local body sig
+  body=$(printf '{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"1","phone_number_id":"%s"},"contacts":[{"profile":{"name":"Pat"},"wa_id":"447700999999"}],"messages":[{"from":"447700999999","id":"wamid.chaos.poison","timestamp":"%s","type":"text","text":{"body":"POISON"}}]}}]}]}' \
+    "$(grep -m1 '^phone_number_id' "$OUT/demo-artist.toml" | cut -d'"' -f2)" "$(date +%s)")
+  sig=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$WHATSAPP_APP_SECRET" | awk '{print $NF}')
+  curl -fs -o /dev/null -H 'content-type: application/json' -H "x-hub-signature-256: sha256=$sig" \
+    --data-binary "$body" "http://127.0.0.1:$INGRESS_PORT/webhooks/whatsapp"
+}
+
+at 5; event "poisoned message posted (the handler panics on it)"; poison
 at 10; kill9 conversation
 at 20; kill9 relay
 at 30; kill9 sender
@@ -111,7 +131,11 @@ if [ "$SKIP_SERVER_RESTARTS" != 1 ]; then
   pg_ctlcluster --skip-systemctl-redirect "$PGV" main start
   event "PostgreSQL back"
 fi
-event "fake Graph API: 429 storm at 100s, 503 storm at 115s (400 sends each)"
+at 100; event "PostgreSQL cut off from the workers for ${OUTAGE_SECS}s (proxy)"
+kill -USR1 "${PIDS[pg_proxy]}"
+sleep "$OUTAGE_SECS"
+kill -USR2 "${PIDS[pg_proxy]}"; event "PostgreSQL reachable again"
+event "fake Graph API: 429 storm at 200s, 503 storm at 215s (400 sends each)"
 wait "$LOADGEN" || true
 ensure_servers
 event "loadgen finished"
@@ -127,6 +151,8 @@ q() { psql -h 127.0.0.1 -U postgres -d "$NAME" -tAc "$1"; }
   echo "outbound_not_sent=$(q "SELECT count(*) FROM messages WHERE direction = 'out' AND status <> 'sent'")"
   echo "outbox_unpublished=$(q "SELECT count(*) FROM outbox WHERE published_at IS NULL")"
   echo "duplicates_skipped_inbound=$(q "SELECT count(*) FROM processed_events") processed events"
+  echo "handler_panics=$(q "SELECT count(*) FROM system_events WHERE kind = 'handler_panicked'")"
+  echo "dead_lettered=$(q "SELECT coalesce(string_agg(q || ':' || n, ' '), 'none') FROM (SELECT detail->>'queue' q, count(*) n FROM system_events WHERE kind = 'message_dead_lettered' GROUP BY 1) s")"
   echo "queues=$(rabbitmqctl -q list_queues -p "$NAME" name messages | awk 'NR>1 && $2>0 {printf "%s:%s ", $1, $2}')"
 } > "$OUT/invariants.txt"
 python3 - "$OUT" <<'PY'
@@ -145,7 +171,9 @@ rows = [
     ("leads by status", inv.get("leads_by_status", "?")),
     ("outbound rows not sent", inv.get("outbound_not_sent", "?")),
     ("outbox rows unpublished", inv.get("outbox_unpublished", "?")),
-    ("non-empty queues at the end (DLQs included)", inv.get("queues", "").strip() or "none"),
+    ("handler panics recorded (the poisoned message, once per attempt)", inv.get("handler_panics", "?")),
+    ("dead-lettered (system events)", inv.get("dead_lettered", "?")),
+    ("non-empty queues at the end (DLQs included; the poisoned message is expected in inbound.whatsapp.dlq)", inv.get("queues", "").strip() or "none"),
 ]
 for k, v in rows:
     print(f"| {k} | {v} |")

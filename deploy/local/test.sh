@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Runs every test: makes sure the services run, builds the binaries the process-level tests
-# spawn, then runs the whole suite with cargo-nextest (cargo test when nextest is missing).
+# Runs every test: makes sure the services run, checks formatting and lints, builds the binaries
+# the process-level tests spawn, then runs the whole suite with cargo-nextest (cargo test when nextest is missing).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 ./deploy/local/ensure-services.sh
 ./deploy/local/check-rust.sh
 
+# As strict as the team: formatting and lints (clippy.toml forbids holding entered spans).
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
 cargo build --workspace --bins
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast "$@"

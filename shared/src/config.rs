@@ -157,6 +157,12 @@ pub struct BusConfig {
     pub max_attempts: u32,
     /// First retry delay; doubles per attempt (`RETRY_BASE_DELAY_MS`).
     pub retry_base_delay: Duration,
+    /// How long transient failures of one message keep being retried, counted from its first
+    /// failure, even after `MAX_ATTEMPTS` (`RETRY_BUDGET_SECS`).
+    pub retry_budget: Duration,
+    /// The longest one handler run may take before it counts as a failed attempt
+    /// (`HANDLER_TIMEOUT_MS`).
+    pub handler_timeout: Duration,
 }
 
 impl BusConfig {
@@ -167,6 +173,12 @@ impl BusConfig {
             publish_timeout: env.millis("PUBLISH_TIMEOUT_MS", 5_000),
             max_attempts: env.parse("MAX_ATTEMPTS", 5, "a positive number"),
             retry_base_delay: env.millis("RETRY_BASE_DELAY_MS", 1_000),
+            retry_budget: Duration::from_secs(env.parse(
+                "RETRY_BUDGET_SECS",
+                3_600,
+                "a number of seconds",
+            )),
+            handler_timeout: env.millis("HANDLER_TIMEOUT_MS", 60_000),
         }
     }
 }
@@ -176,6 +188,14 @@ impl BusConfig {
 pub struct DbConfig {
     pub database_url: Secret,
     pub max_connections: u32,
+    /// Longest wait for a pooled connection before the caller hears "database unavailable"
+    /// (`DATABASE_ACQUIRE_TIMEOUT_MS`).
+    pub acquire_timeout: Duration,
+    /// Postgres `statement_timeout` for every session of this process
+    /// (`DATABASE_STATEMENT_TIMEOUT_MS`).
+    pub statement_timeout: Duration,
+    /// Postgres `lock_timeout` for every session of this process (`DATABASE_LOCK_TIMEOUT_MS`).
+    pub lock_timeout: Duration,
 }
 
 impl DbConfig {
@@ -187,6 +207,9 @@ impl DbConfig {
                 &["postgres", "postgresql"],
             ),
             max_connections: env.parse("DATABASE_MAX_CONNECTIONS", 10, "a positive number"),
+            acquire_timeout: env.millis("DATABASE_ACQUIRE_TIMEOUT_MS", 5_000),
+            statement_timeout: env.millis("DATABASE_STATEMENT_TIMEOUT_MS", 30_000),
+            lock_timeout: env.millis("DATABASE_LOCK_TIMEOUT_MS", 10_000),
         }
     }
 }

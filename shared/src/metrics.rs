@@ -22,6 +22,14 @@ pub struct Metrics {
     pub retried: IntCounterVec,
     pub dead_lettered: IntCounterVec,
     pub processing_seconds: HistogramVec,
+    /// Handlers that panicked, by queue (the delivery is retried, then dead-lettered).
+    pub handler_panics: IntCounterVec,
+    /// Handlers that ran past `HANDLER_TIMEOUT_MS`, by queue.
+    pub handler_timeouts: IntCounterVec,
+    /// Handler runs that found Postgres or the broker unreachable, by queue (no attempt counted).
+    pub dependency_waits: IntCounterVec,
+    /// Deliveries held in place while a dependency is down, by queue.
+    pub held_deliveries: IntGaugeVec,
     pub duplicates: IntCounterVec,
     pub illegal_transitions: IntCounterVec,
     pub transitions: IntCounterVec,
@@ -52,6 +60,14 @@ fn counter_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCoun
     r.register(Box::new(c.clone()))
         .unwrap_or_else(|e| panic!("metric {name}: {e}"));
     c
+}
+
+fn int_gauge_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
+    let g = IntGaugeVec::new(Opts::new(name, help), labels)
+        .unwrap_or_else(|e| panic!("metric {name}: {e}"));
+    r.register(Box::new(g.clone()))
+        .unwrap_or_else(|e| panic!("metric {name}: {e}"));
+    g
 }
 
 fn histogram_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> HistogramVec {
@@ -208,6 +224,30 @@ impl Metrics {
                 &r,
                 "dead_lettered_total",
                 "Deliveries sent to the dead-letter queue",
+                &["queue"],
+            ),
+            handler_panics: counter_vec(
+                &r,
+                "handler_panics_total",
+                "Handlers that panicked (delivery retried, then dead-lettered)",
+                &["queue"],
+            ),
+            handler_timeouts: counter_vec(
+                &r,
+                "handler_timeouts_total",
+                "Handlers that ran past their timeout",
+                &["queue"],
+            ),
+            dependency_waits: counter_vec(
+                &r,
+                "dependency_waits_total",
+                "Handler runs that found Postgres or the broker unreachable (no attempt counted)",
+                &["queue"],
+            ),
+            held_deliveries: int_gauge_vec(
+                &r,
+                "held_deliveries",
+                "Deliveries held in place while a dependency is down",
                 &["queue"],
             ),
             processing_seconds: histogram_vec(

@@ -128,6 +128,8 @@ impl TestEnv {
             ("WORKER_METRICS_ADDR", "127.0.0.1:0".into()),
             ("RETRY_BASE_DELAY_MS", "100".into()),
             ("MAX_ATTEMPTS", "4".into()),
+            // Count-based retries keep failure tests short; the time budget has its own tests.
+            ("RETRY_BUDGET_SECS", "0".into()),
             ("OUTBOX_POLL_MS", "200".into()),
             ("REMINDERS_POLL_MS", "200".into()),
             ("HTTP_TIMEOUT_MS", "2000".into()),
@@ -162,6 +164,87 @@ impl TestEnv {
             .unwrap_or(0);
         let _ = conn.close(200, "done".into()).await;
         depth
+    }
+
+    /// Messages delivered but not yet acknowledged, over every queue of this env's vhost.
+    pub async fn unacked_total(&self) -> u64 {
+        self.list_queues("messages_unacknowledged")
+            .await
+            .into_iter()
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// Depth of every dead-letter queue that holds something.
+    pub async fn nonempty_dlqs(&self) -> Vec<(String, u64)> {
+        self.list_queues("messages")
+            .await
+            .into_iter()
+            .filter(|(q, n)| q.ends_with(".dlq") && *n > 0)
+            .collect()
+    }
+
+    /// `rabbitmqctl list_queues name COLUMN` for this vhost.
+    pub async fn list_queues(&self, column: &'static str) -> Vec<(String, u64)> {
+        let vhost = self.name.clone();
+        tokio::task::spawn_blocking(move || {
+            let out = std::process::Command::new("rabbitmqctl")
+                .args([
+                    "list_queues",
+                    "-q",
+                    "--no-table-headers",
+                    "-p",
+                    &vhost,
+                    "name",
+                    column,
+                ])
+                .output()
+                .expect("rabbitmqctl runs");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter_map(|l| {
+                    let mut parts = l.split_whitespace();
+                    Some((parts.next()?.to_owned(), parts.next()?.parse().ok()?))
+                })
+                .collect()
+        })
+        .await
+        .expect("list_queues")
+    }
+
+    /// Waits until nothing is moving: every work and retry queue empty with nothing
+    /// unacknowledged, every outbox row published and no outbound message still queued (parked
+    /// ones aside). The way to make a negative assertion ("nothing more was sent") honest.
+    pub async fn wait_quiescent(&self, timeout: std::time::Duration) {
+        crate::eventually("the fleet is quiescent", timeout, || async {
+            // A work queue no running role consumes is not "moving"; a retry queue always is.
+            let consumed: Vec<String> = self
+                .list_queues("consumers")
+                .await
+                .into_iter()
+                .filter(|(_, c)| *c > 0)
+                .map(|(q, _)| q)
+                .collect();
+            let busy = self
+                .list_queues("messages")
+                .await
+                .into_iter()
+                .any(|(q, n)| n > 0 && (q.ends_with(".retry") || consumed.contains(&q)));
+            let unacked = self.unacked_total().await;
+            let unpublished = self
+                .count("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+                .await;
+            let queued = self
+                .count("SELECT count(*) FROM messages WHERE direction = 'out' AND status = 'queued' AND parked_at IS NULL")
+                .await;
+            (!busy && unacked == 0 && unpublished == 0 && queued == 0).then_some(())
+        })
+        .await
     }
 
     /// A scalar from the test database.

@@ -5,6 +5,7 @@
 pub mod consult;
 pub mod env;
 pub mod fleet;
+pub mod proxy;
 pub mod wait;
 
 pub use env::TestEnv;

@@ -11,7 +11,6 @@ use shared::shutdown::Shutdown;
 use shared::store::effects::{self, Subject};
 use shared::store::{artists, failures, leads, messages, processed, system_events};
 use shared::webhook::whatsapp::{self, Item, StatusUpdate};
-use std::sync::Arc;
 
 /// Why one item could not be handled now.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +30,7 @@ struct ConversationHandler {
 #[async_trait::async_trait]
 impl Handler for ConversationHandler {
     async fn handle(&self, msg: &Received) -> Outcome {
+        failpoint::panic_if("conversation.handle", &msg.payload);
         let received_at = msg
             .headers
             .get(shared::bus::message::H_RECEIVED_AT)
@@ -61,7 +61,7 @@ impl Handler for ConversationHandler {
             };
             // Items already done are deduplicated on the retry, so retrying the whole body is safe.
             if let Err(e) = result {
-                return Outcome::Retry(e.to_string());
+                return Outcome::of_error(&e);
             }
         }
         Outcome::Ack
@@ -182,8 +182,8 @@ pub async fn handle_receipt(fleet: &Fleet, s: &StatusUpdate) -> Result<(), ItemE
 
 /// Runs the role until shutdown.
 pub async fn run(fleet: Fleet, shutdown: Shutdown) {
-    let handler = Arc::new(ConversationHandler {
+    let handler = ConversationHandler {
         fleet: fleet.clone(),
-    });
-    shared::bus::consume::run(fleet.bus.clone(), INBOUND_WHATSAPP, handler, shutdown).await;
+    };
+    crate::observed::consume(&fleet, INBOUND_WHATSAPP, handler, shutdown).await;
 }

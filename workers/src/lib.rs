@@ -2,6 +2,7 @@
 
 pub mod conversation;
 pub mod health;
+pub mod observed;
 pub mod payments;
 pub mod relay;
 pub mod reminders;

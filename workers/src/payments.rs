@@ -14,6 +14,7 @@
 use crate::Fleet;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use shared::bus::consume::RetryPolicy;
 use shared::bus::topology::{INBOUND_STRIPE, JOBS_PAYMENTS};
 use shared::bus::{Handler, Outcome, Received};
 use shared::clients::stripe::{CheckoutRequest, StripeClient, StripeError};
@@ -32,7 +33,6 @@ use shared::webhook::stripe::{
     self as stripe_event, ChargeObject, EventObject, SessionObject, StripeEvent,
 };
 use sqlx::{PgConnection, PgPool};
-use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -72,17 +72,17 @@ pub async fn run(fleet: Fleet, shutdown: Shutdown) {
             "STRIPE_SECRET_KEY is not set: deposit links cannot be created (artists are told)"
         );
     }
-    let jobs = Arc::new(JobHandler {
+    let jobs = JobHandler {
         fleet: fleet.clone(),
         stripe: stripe.clone(),
-    });
-    let events = Arc::new(EventHandler {
+    };
+    let events = EventHandler {
         fleet: fleet.clone(),
         livemode: stripe.expects_livemode(),
-    });
+    };
     tokio::join!(
-        shared::bus::consume::run(fleet.bus.clone(), JOBS_PAYMENTS, jobs, shutdown.clone()),
-        shared::bus::consume::run(fleet.bus.clone(), INBOUND_STRIPE, events, shutdown.clone()),
+        crate::observed::consume(&fleet, JOBS_PAYMENTS, jobs, shutdown.clone()),
+        crate::observed::consume(&fleet, INBOUND_STRIPE, events, shutdown.clone()),
         sweep_loop(fleet.pool.clone(), shutdown.clone()),
     );
 }
@@ -99,7 +99,7 @@ impl Handler for JobHandler {
             Ok(j) => j,
             Err(e) => return Outcome::Dead(format!("undecodable payments job: {e}")),
         };
-        let last_try = msg.attempts + 1 >= self.fleet.cfg.bus.max_attempts;
+        let last_try = RetryPolicy::of(&self.fleet.bus).is_last_attempt(msg);
         let result = match job {
             PaymentJob::CreateCheckout {
                 lead_id,
@@ -140,7 +140,7 @@ impl Handler for JobHandler {
                 .await
             }
         };
-        result.unwrap_or_else(|e| Outcome::Retry(e.to_string()))
+        result.unwrap_or_else(|e| Outcome::of_error(e.as_ref()))
     }
 }
 
@@ -434,7 +434,7 @@ impl Handler for EventHandler {
         .await
         {
             Ok(o) => o,
-            Err(e) => Outcome::Retry(e.to_string()),
+            Err(e) => Outcome::of_error(e.as_ref()),
         }
     }
 }

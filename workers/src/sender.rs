@@ -23,7 +23,6 @@ use shared::store::artists::Artist;
 use shared::store::failures::{self, Failure};
 use shared::store::pacing::{self as limiter, Reservation};
 use shared::store::{artists, media, messages, system_events};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long a sender may hold a message while waiting for its slot and calling the API.
@@ -51,6 +50,16 @@ const H_NOT_BEFORE: &str = "x-not-before";
 struct SenderHandler {
     fleet: Fleet,
     graph: GraphClient,
+    /// Messages Meta accepted whose wamid could not be stored yet (the database went away right
+    /// after the call): the held delivery's next run stores it instead of sending again.
+    unrecorded: std::sync::Mutex<std::collections::HashMap<uuid::Uuid, Accepted>>,
+}
+
+/// What Meta accepted for a message, kept until it is recorded.
+#[derive(Clone)]
+struct Accepted {
+    wamid: String,
+    body: MessageBody,
 }
 
 /// What waiting decided.
@@ -79,13 +88,22 @@ impl Handler for SenderHandler {
             OutboundJob::Other(WhatsAppJob::FetchMedia(job)) => self.fetch_media(msg, &job).await,
         };
         // Database trouble: the bus retries the delivery (bounded), nothing was sent.
-        result.unwrap_or_else(|e| Outcome::Retry(e.to_string()))
+        result.unwrap_or_else(|e| Outcome::of_error(e.as_ref()))
     }
 }
 
 impl SenderHandler {
     async fn send(&self, msg: &Received, job: &SendJob) -> anyhow::Result<Outcome> {
         let pool = &self.fleet.pool;
+        let accepted = self
+            .unrecorded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&job.message_id)
+            .cloned();
+        if let Some(sent) = accepted {
+            return self.record_sent(job, sent).await;
+        }
         match messages::outbound_state(pool, job.message_id).await? {
             None => {
                 return Ok(Outcome::Dead(format!(
@@ -162,15 +180,41 @@ impl SenderHandler {
             .observe(started.elapsed().as_secs_f64());
         match result {
             Ok(wamid) => {
-                let substituted = (body != job.body).then_some(&body);
-                messages::mark_sent(pool, job.message_id, &wamid, body.kind(), substituted).await?;
                 metrics()
                     .messages_sent
                     .with_label_values(&[body.kind()])
                     .inc();
-                Ok(Outcome::Ack)
+                self.record_sent(job, Accepted { wamid, body }).await
             }
             Err(e) => self.react(msg, job, &artist, &limits, &body, e).await,
+        }
+    }
+
+    /// Stores the wamid of an accepted message. If the database is gone, the acceptance is kept in
+    /// memory so the held delivery's next run records it rather than sending a second time.
+    async fn record_sent(&self, job: &SendJob, sent: Accepted) -> anyhow::Result<Outcome> {
+        let substituted = (sent.body != job.body).then_some(&sent.body);
+        let stored = messages::mark_sent(
+            &self.fleet.pool,
+            job.message_id,
+            &sent.wamid,
+            sent.body.kind(),
+            substituted,
+        )
+        .await;
+        let mut unrecorded = self
+            .unrecorded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match stored {
+            Ok(_) => {
+                unrecorded.remove(&job.message_id);
+                Ok(Outcome::Ack)
+            }
+            Err(e) => {
+                unrecorded.insert(job.message_id, sent);
+                Err(e.into())
+            }
         }
     }
 
@@ -484,6 +528,7 @@ impl SenderHandler {
             .await
         {
             Ok(()) => Outcome::Ack,
+            Err(e) if e.is_unavailable() => Outcome::Unavailable(format!("could not defer: {e}")),
             Err(e) => Outcome::Retry(format!("could not defer: {e}")),
         }
     }
@@ -717,9 +762,10 @@ pub async fn run(fleet: Fleet, shutdown: Shutdown) {
         &fleet.cfg.api.whatsapp_api_base,
         &fleet.cfg.api.whatsapp_api_version,
     );
-    let handler = Arc::new(SenderHandler {
+    let handler = SenderHandler {
         fleet: fleet.clone(),
         graph,
-    });
-    shared::bus::consume::run(fleet.bus.clone(), OUTBOUND_WHATSAPP, handler, shutdown).await;
+        unrecorded: Default::default(),
+    };
+    crate::observed::consume(&fleet, OUTBOUND_WHATSAPP, handler, shutdown).await;
 }

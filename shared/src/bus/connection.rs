@@ -32,6 +32,12 @@ pub enum PublishError {
 }
 
 impl PublishError {
+    /// The broker is out of reach or pushing back (a full queue refuses with a nack): not the
+    /// fault of the message being published. An unroutable message is a missing queue — a bug.
+    pub fn is_unavailable(&self) -> bool {
+        !matches!(self, PublishError::Unroutable(_))
+    }
+
     pub fn reason(&self) -> &'static str {
         match self {
             PublishError::NotConnected => "not_connected",

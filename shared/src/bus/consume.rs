@@ -1,12 +1,18 @@
-//! Consuming with manual acks: a handler decides Ack / Retry / Dead, and only then is the delivery
-//! acknowledged — retries go through the `.retry` queue with growing delays, bounded by
-//! `MAX_ATTEMPTS`, then the `.dlq`.
+//! Consuming with manual acks. A handler says what became of a delivery, and only then is it
+//! acknowledged: done (ack); a transient failure (the `.retry` queue with growing delays, bounded
+//! by `MAX_ATTEMPTS` and the retry time budget, then the `.dlq`); a dependency outage (held and
+//! run again in place — not the message's fault, no attempt counted); or permanent (the `.dlq`).
+//! A handler that panics or overruns its timeout is a failed attempt: the delivery is never leaked
+//! and the consumer keeps consuming.
 
 use super::connection::Bus;
-use super::message::{self, H_ATTEMPTS, H_CORRELATION, H_LAST_ERROR, H_SOURCE_QUEUE, Outgoing};
+use super::message::{
+    self, H_ATTEMPTS, H_CORRELATION, H_FIRST_FAILURE, H_LAST_ERROR, H_SOURCE_QUEUE, Outgoing,
+};
 use super::topology;
 use crate::metrics::metrics;
 use crate::shutdown::Shutdown;
+use futures::FutureExt;
 use futures::StreamExt;
 use lapin::message::Delivery;
 use lapin::options::{
@@ -14,10 +20,12 @@ use lapin::options::{
 };
 use lapin::types::{FieldTable, ShortString};
 use std::collections::BTreeMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
+use tracing::Instrument;
 
 /// A delivery as a handler sees it.
 #[derive(Debug, Clone)]
@@ -30,6 +38,8 @@ pub struct Received {
     pub redelivered: bool,
     /// Previous attempts that ended in a retry (0 on the first delivery).
     pub attempts: u32,
+    /// When the first failed attempt happened (Unix ms), if one did.
+    pub first_failure_at: Option<i64>,
 }
 
 /// What to do with a delivery once handled.
@@ -37,10 +47,33 @@ pub struct Received {
 pub enum Outcome {
     /// Done (or a harmless duplicate): acknowledge.
     Ack,
-    /// A transient failure: try again later (bounded).
+    /// A transient failure: try again later (bounded by attempts and the retry time budget).
     Retry(String),
+    /// Postgres or the broker cannot be reached: not this message's fault. The delivery is held
+    /// and handled again once the dependency answers; no attempt is counted.
+    Unavailable(String),
     /// A permanent failure: park it in the dead-letter queue.
     Dead(String),
+}
+
+impl Outcome {
+    /// The outcome of an error: Postgres or the broker out of reach anywhere in its chain is an
+    /// outage ([`Outcome::Unavailable`]); anything else a transient failure of this message.
+    pub fn of_error(e: &(dyn std::error::Error + 'static)) -> Outcome {
+        let mut cause = Some(e);
+        while let Some(c) = cause {
+            let outage = c
+                .downcast_ref::<sqlx::Error>()
+                .is_some_and(crate::store::db::is_unavailable)
+                || c.downcast_ref::<super::PublishError>()
+                    .is_some_and(super::PublishError::is_unavailable);
+            if outage {
+                return Outcome::Unavailable(e.to_string());
+            }
+            cause = c.source();
+        }
+        Outcome::Retry(e.to_string())
+    }
 }
 
 /// A queue's message handler.
@@ -53,7 +86,22 @@ pub trait Handler: Send + Sync + 'static {
     fn ordering_key(&self, _msg: &Received) -> Option<String> {
         None
     }
+
+    /// Told after a delivery was parked in the dead-letter queue (e.g. to park what it was for).
+    async fn dead_lettered(&self, _msg: &Received, _reason: &str) {}
+
+    /// Told when handling a delivery panicked (before it is retried or dead-lettered).
+    async fn panicked(&self, _msg: &Received, _panic: &str) {}
 }
+
+/// How long a delivery is held in place while a dependency is down before it moves to the retry
+/// queue (without counting an attempt): well inside RabbitMQ's 30 min consumer timeout.
+const HOLD_LIMIT: Duration = Duration::from_secs(600);
+/// Pause between runs of a held delivery: from the first to the last, doubling.
+const HOLD_PAUSE: (Duration, Duration) = (Duration::from_millis(200), Duration::from_secs(3));
+/// How long settling keeps trying to publish to the retry queue or DLQ before giving the delivery
+/// back to the broker.
+const SETTLE_PATIENCE: Duration = Duration::from_secs(30);
 
 /// Per-key chains: each entry is the completion signal of the latest delivery with that key.
 type Chains = Arc<
@@ -122,7 +170,7 @@ async fn consume_once(
                         Ok(p) => p,
                         Err(_) => break Ok(()),
                     };
-                    let (bus, handler) = (bus.clone(), handler.clone());
+                    let (bus, handler, stop) = (bus.clone(), handler.clone(), shutdown.clone());
                     let msg = received(queue, &delivery);
                     seq += 1;
                     let me = seq;
@@ -135,7 +183,7 @@ async fn consume_once(
                             // Resolves when the previous delivery with this key is settled.
                             let _ = previous.await;
                         }
-                        process(&bus, handler.as_ref(), msg, delivery).await;
+                        process(&bus, handler.as_ref(), msg, delivery, &stop).await;
                         if let Some(k) = key
                             && let Ok(mut map) = chains.lock()
                             && map.get(&k).map(|e| e.0) == Some(me)
@@ -149,7 +197,11 @@ async fn consume_once(
                 Some(Err(e)) => break Err(e.into()),
                 None => break Err("consumer stream ended".into()),
             },
-            Some(_) = inflight.join_next(), if !inflight.is_empty() => {}
+            Some(done) = inflight.join_next(), if !inflight.is_empty() => {
+                if let Err(e) = done {
+                    tracing::error!(queue, error = %e, "a delivery task failed outside its handler");
+                }
+            }
             _ = shutdown.wait() => {
                 let _ = channel.basic_cancel(ShortString::from(tag.as_str()), BasicCancelOptions::default()).await;
                 break Ok(());
@@ -168,6 +220,7 @@ fn received(queue: &str, d: &Delivery) -> Received {
         .get(H_ATTEMPTS)
         .and_then(|a| a.parse().ok())
         .unwrap_or(0);
+    let first_failure_at = headers.get(H_FIRST_FAILURE).and_then(|t| t.parse().ok());
     let correlation_id = headers
         .get(H_CORRELATION)
         .cloned()
@@ -190,52 +243,161 @@ fn received(queue: &str, d: &Delivery) -> Received {
         correlation_id,
         redelivered: d.redelivered,
         attempts,
+        first_failure_at,
     }
 }
 
-async fn process(bus: &Bus, handler: &dyn Handler, msg: Received, delivery: Delivery) {
+/// The retry rules one failed attempt is judged by.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub base_delay: Duration,
+    pub budget: Duration,
+}
+
+impl RetryPolicy {
+    pub fn of(bus: &Bus) -> Self {
+        let c = bus.config();
+        RetryPolicy {
+            max_attempts: c.max_attempts.max(1),
+            base_delay: c.retry_base_delay,
+            budget: c.retry_budget,
+        }
+    }
+
+    /// True when a transient failure of this delivery now would send it to the DLQ: the last
+    /// chance to do something else (e.g. tell the artist) instead of retrying.
+    pub fn is_last_attempt(&self, msg: &Received) -> bool {
+        let now = chrono::Utc::now().timestamp_millis();
+        let first = msg.first_failure_at.unwrap_or(now);
+        self.next(msg.attempts + 1, first, now, true).is_none()
+    }
+
+    /// After failed attempt number `attempt` (1-based) of a message that first failed at
+    /// `first_failure_ms`: retry after a delay, or give up. Transient failures are retried at
+    /// least `max_attempts` times and for as long as the time budget lasts; a bug (a panic) only
+    /// gets its `max_attempts`.
+    pub fn next(
+        &self,
+        attempt: u32,
+        first_failure_ms: i64,
+        now_ms: i64,
+        budgeted: bool,
+    ) -> Option<Duration> {
+        let delay = retry_delay(self.base_delay, attempt);
+        if attempt < self.max_attempts {
+            return Some(delay);
+        }
+        let elapsed = Duration::from_millis(now_ms.saturating_sub(first_failure_ms).max(0) as u64);
+        (budgeted && elapsed + delay <= self.budget).then_some(delay)
+    }
+}
+
+/// How one run of the handler ended.
+enum Ran {
+    Returned(Outcome),
+    Panicked(String),
+    TimedOut,
+}
+
+/// Runs the handler once, turning a panic or an overrun into a value.
+async fn run_handler(handler: &dyn Handler, msg: &Received, timeout: Duration) -> Ran {
+    let guarded = AssertUnwindSafe(handler.handle(msg)).catch_unwind();
+    match tokio::time::timeout(timeout, guarded).await {
+        Ok(Ok(outcome)) => Ran::Returned(outcome),
+        Ok(Err(panic)) => Ran::Panicked(panic_text(panic.as_ref())),
+        Err(_) => Ran::TimedOut,
+    }
+}
+
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic with a non-text payload".to_owned())
+}
+
+/// Where a delivery goes once handling is over.
+enum Settle {
+    Ack,
+    /// To the retry queue (after `delay`) as attempt `attempts`.
+    Retry {
+        reason: String,
+        attempts: u32,
+        delay: Duration,
+    },
+    Dead {
+        reason: String,
+        attempts: u32,
+    },
+    /// Back to the broker untouched (shutting down while holding it).
+    GiveBack,
+}
+
+async fn process(
+    bus: &Bus,
+    handler: &dyn Handler,
+    msg: Received,
+    delivery: Delivery,
+    shutdown: &Shutdown,
+) {
+    let span = tracing::info_span!("handle", queue = %msg.queue, correlation_id = %msg.correlation_id, message_id = msg.message_id.as_deref().unwrap_or(""));
+    process_in_span(bus, handler, msg, delivery, shutdown)
+        .instrument(span)
+        .await
+}
+
+async fn process_in_span(
+    bus: &Bus,
+    handler: &dyn Handler,
+    msg: Received,
+    delivery: Delivery,
+    shutdown: &Shutdown,
+) {
     let m = metrics();
     let queue = msg.queue.as_str();
     m.consumed.with_label_values(&[queue]).inc();
     if delivery.redelivered {
         m.redelivered.with_label_values(&[queue]).inc();
     }
-    let span = tracing::info_span!("handle", queue = %queue, correlation_id = %msg.correlation_id, message_id = msg.message_id.as_deref().unwrap_or(""));
     let started = Instant::now();
-    let outcome = tracing::Instrument::instrument(handler.handle(&msg), span.clone()).await;
+    let settle = decide(bus, handler, &msg, shutdown).await;
     m.processing_seconds
         .with_label_values(&[queue])
         .observe(started.elapsed().as_secs_f64());
-    let _enter = span.enter();
-    let settled = match outcome {
-        Outcome::Ack => Ok(()),
-        Outcome::Retry(reason) if msg.attempts + 1 < bus.config().max_attempts => {
-            let attempt = msg.attempts + 1;
-            let delay = retry_delay(bus.config().retry_base_delay, attempt);
-            tracing::warn!(attempt, delay_ms = delay.as_millis() as u64, %reason, "retrying later");
-            let mut out = forward(&msg, &reason, attempt);
-            out.expiration_ms = Some(delay.as_millis() as u64);
-            let r = bus.publish(&topology::retry_queue(queue), &out).await;
+    let forwarded = match &settle {
+        Settle::Ack => Ok(()),
+        Settle::GiveBack => Err("shutting down".to_owned()),
+        Settle::Retry {
+            reason,
+            attempts,
+            delay,
+        } => {
+            tracing::warn!(attempt = *attempts, delay_ms = delay.as_millis() as u64, %reason, "retrying later");
+            let mut out = forward(&msg, reason, *attempts);
+            out.expiration_ms = Some(delay.as_millis().max(1) as u64);
+            let r = publish_patiently(bus, &topology::retry_queue(queue), &out, shutdown).await;
             if r.is_ok() {
                 m.retried.with_label_values(&[queue]).inc();
             }
             r
         }
-        Outcome::Retry(reason) | Outcome::Dead(reason) => {
-            tracing::error!(attempts = msg.attempts + 1, %reason, "dead-lettering");
-            let r = bus
-                .publish(
-                    &topology::dlq(queue),
-                    &forward(&msg, &reason, msg.attempts + 1),
-                )
-                .await;
+        Settle::Dead { reason, attempts } => {
+            tracing::error!(attempts = *attempts, %reason, "dead-lettering");
+            let out = forward(&msg, reason, *attempts);
+            let r = publish_patiently(bus, &topology::dlq(queue), &out, shutdown).await;
             if r.is_ok() {
                 m.dead_lettered.with_label_values(&[queue]).inc();
+                let told = AssertUnwindSafe(handler.dead_lettered(&msg, reason)).catch_unwind();
+                if told.await.is_err() {
+                    tracing::error!("the dead-letter hook panicked");
+                }
             }
             r
         }
     };
-    match settled {
+    match forwarded {
         Ok(()) => {
             if delivery.ack(BasicAckOptions::default()).await.is_ok() {
                 m.acked.with_label_values(&[queue]).inc();
@@ -254,11 +416,134 @@ async fn process(bus: &Bus, handler: &dyn Handler, msg: Received, delivery: Deli
     }
 }
 
+/// Runs the handler — again and again while a dependency is down — and judges the result.
+async fn decide(bus: &Bus, handler: &dyn Handler, msg: &Received, shutdown: &Shutdown) -> Settle {
+    let m = metrics();
+    let queue = msg.queue.as_str();
+    let policy = RetryPolicy::of(bus);
+    let mut held: Option<Instant> = None;
+    let mut pause = HOLD_PAUSE.0;
+    let result = loop {
+        let ran = run_handler(handler, msg, bus.config().handler_timeout).await;
+        let Ran::Returned(Outcome::Unavailable(reason)) = ran else {
+            break ran;
+        };
+        m.dependency_waits.with_label_values(&[queue]).inc();
+        let since = match held {
+            Some(t) => t,
+            None => {
+                tracing::warn!(%reason, "a dependency is unreachable; holding the delivery until it answers");
+                m.held_deliveries.with_label_values(&[queue]).inc();
+                *held.insert(Instant::now())
+            }
+        };
+        if since.elapsed() >= HOLD_LIMIT {
+            // Still down: let the retry queue hold it for a while, the attempt count unchanged.
+            break Ran::Returned(Outcome::Unavailable(reason));
+        }
+        let jitter = Duration::from_millis(rand::random::<u64>() % 100);
+        tokio::select! {
+            _ = tokio::time::sleep(pause + jitter) => {}
+            _ = shutdown.wait() => {
+                m.held_deliveries.with_label_values(&[queue]).dec();
+                return Settle::GiveBack;
+            }
+        }
+        pause = (pause * 2).min(HOLD_PAUSE.1);
+    };
+    if held.is_some() {
+        m.held_deliveries.with_label_values(&[queue]).dec();
+        tracing::info!(
+            held_ms = held.map_or(0, |t| t.elapsed().as_millis() as u64),
+            "dependency back; delivery handled"
+        );
+    }
+    let now = chrono::Utc::now().timestamp_millis();
+    let attempt = msg.attempts + 1;
+    let first = msg.first_failure_at.unwrap_or(now);
+    let failed = |reason: String, budgeted: bool| match policy.next(attempt, first, now, budgeted) {
+        Some(delay) => Settle::Retry {
+            reason,
+            attempts: attempt,
+            delay,
+        },
+        None => Settle::Dead {
+            reason,
+            attempts: attempt,
+        },
+    };
+    match result {
+        Ran::Returned(Outcome::Ack) => Settle::Ack,
+        Ran::Returned(Outcome::Retry(reason)) => failed(reason, true),
+        Ran::Returned(Outcome::Dead(reason)) => Settle::Dead {
+            reason,
+            attempts: attempt,
+        },
+        Ran::Returned(Outcome::Unavailable(reason)) => Settle::Retry {
+            reason: format!("dependency unavailable: {reason}"),
+            attempts: msg.attempts,
+            delay: HOLD_PAUSE.1 * 10,
+        },
+        Ran::TimedOut => {
+            m.handler_timeouts.with_label_values(&[queue]).inc();
+            let limit = bus.config().handler_timeout;
+            tracing::error!(
+                timeout_ms = limit.as_millis() as u64,
+                "handler ran past its timeout"
+            );
+            failed(
+                format!("handler timed out after {} ms", limit.as_millis()),
+                true,
+            )
+        }
+        Ran::Panicked(text) => {
+            m.handler_panics.with_label_values(&[queue]).inc();
+            tracing::error!(panic = %text, attempt, "handler panicked");
+            let told = AssertUnwindSafe(handler.panicked(msg, &text)).catch_unwind();
+            if told.await.is_err() {
+                tracing::error!("the panic hook panicked");
+            }
+            failed(format!("handler panicked: {text}"), false)
+        }
+    }
+}
+
+/// Publishes to a retry queue or DLQ, trying again for a while (the broker may be reconnecting or
+/// the queue briefly full) before giving up.
+async fn publish_patiently(
+    bus: &Bus,
+    queue: &str,
+    out: &Outgoing,
+    shutdown: &Shutdown,
+) -> Result<(), String> {
+    let started = Instant::now();
+    let mut pause = HOLD_PAUSE.0;
+    loop {
+        match bus.publish(queue, out).await {
+            Ok(()) => return Ok(()),
+            Err(e) if started.elapsed() >= SETTLE_PATIENCE || shutdown.is_triggered() => {
+                return Err(e.to_string());
+            }
+            Err(e) => {
+                tracing::warn!(queue, error = %e, "could not forward yet; trying again");
+                tokio::select! {
+                    _ = tokio::time::sleep(pause) => {}
+                    _ = shutdown.wait() => {}
+                }
+                pause = (pause * 2).min(HOLD_PAUSE.1);
+            }
+        }
+    }
+}
+
 fn forward(msg: &Received, reason: &str, attempts: u32) -> Outgoing {
     let mut headers = msg.headers.clone();
     headers.insert(H_ATTEMPTS.to_owned(), attempts.to_string());
     headers.insert(H_LAST_ERROR.to_owned(), reason.chars().take(500).collect());
     headers.insert(H_SOURCE_QUEUE.to_owned(), msg.queue.clone());
+    headers
+        .entry(H_FIRST_FAILURE.to_owned())
+        .or_insert_with(|| chrono::Utc::now().timestamp_millis().to_string());
     Outgoing {
         message_id: msg
             .message_id
@@ -285,5 +570,88 @@ mod tests {
             retry_delay(Duration::from_secs(10), 30),
             Duration::from_secs(300)
         );
+    }
+
+    #[test]
+    fn transient_failures_retry_for_attempts_and_then_for_the_budget() {
+        let p = RetryPolicy {
+            max_attempts: 5,
+            base_delay: Duration::from_secs(1),
+            budget: Duration::from_secs(3600),
+        };
+        let min = 60_000;
+        // (attempt, minutes since the first failure, budgeted, retried after)
+        let table: &[(u32, i64, bool, Option<u64>)] = &[
+            (1, 0, true, Some(1)),
+            (4, 0, true, Some(8)),
+            (4, 0, false, Some(8)),
+            (5, 1, true, Some(16)),
+            (5, 1, false, None),
+            (12, 50, true, Some(300)),
+            (12, 56, true, None),
+            (30, 61, true, None),
+        ];
+        for &(attempt, minutes, budgeted, want) in table {
+            let got = p.next(attempt, 0, minutes * min, budgeted);
+            assert_eq!(
+                got.map(|d| d.as_secs()),
+                want,
+                "attempt {attempt} after {minutes} min (budgeted {budgeted})"
+            );
+        }
+    }
+
+    #[test]
+    fn no_budget_means_attempts_alone_decide() {
+        let p = RetryPolicy {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(100),
+            budget: Duration::ZERO,
+        };
+        assert!(p.next(3, 0, 0, true).is_some());
+        assert_eq!(p.next(4, 0, 0, true), None);
+    }
+
+    #[test]
+    fn a_clock_that_went_backwards_is_not_a_negative_age() {
+        let p = RetryPolicy {
+            max_attempts: 1,
+            base_delay: Duration::from_secs(1),
+            budget: Duration::from_secs(10),
+        };
+        assert_eq!(p.next(1, 5_000, 0, true), Some(Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn panic_payloads_become_text() {
+        let r = std::panic::catch_unwind(|| panic!("boom {}", 7));
+        assert_eq!(panic_text(r.unwrap_err().as_ref()), "boom 7");
+        let r = std::panic::catch_unwind(|| panic!("static"));
+        assert_eq!(panic_text(r.unwrap_err().as_ref()), "static");
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    enum Wrapped {
+        #[error("loading the lead: {0}")]
+        Db(#[from] sqlx::Error),
+    }
+
+    #[test]
+    fn an_outage_anywhere_in_the_error_chain_holds_the_delivery() {
+        let unavailable = |o: Outcome| matches!(o, Outcome::Unavailable(_));
+        assert!(unavailable(Outcome::of_error(&sqlx::Error::PoolTimedOut)));
+        assert!(unavailable(Outcome::of_error(&Wrapped::from(
+            sqlx::Error::PoolTimedOut
+        ))));
+        let any = anyhow::Error::from(sqlx::Error::PoolClosed).context("sending");
+        assert!(unavailable(Outcome::of_error(any.as_ref())));
+        let nack = anyhow::Error::from(super::super::PublishError::Nacked);
+        assert!(unavailable(Outcome::of_error(nack.as_ref())));
+        assert_eq!(
+            Outcome::of_error(&Wrapped::from(sqlx::Error::RowNotFound)),
+            Outcome::Retry("loading the lead: no rows returned by a query that expected to return at least one row".into())
+        );
+        let unroutable = super::super::PublishError::Unroutable("x".into());
+        assert!(matches!(Outcome::of_error(&unroutable), Outcome::Retry(_)));
     }
 }

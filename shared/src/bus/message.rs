@@ -10,6 +10,8 @@ pub const H_ATTEMPTS: &str = "x-attempts";
 pub const H_LAST_ERROR: &str = "x-last-error";
 pub const H_RECEIVED_AT: &str = "x-received-at";
 pub const H_SOURCE_QUEUE: &str = "x-source-queue";
+/// When the first failed attempt of this message happened (Unix ms): the retry time budget counts from it.
+pub const H_FIRST_FAILURE: &str = "x-first-failure-at";
 
 /// A message to publish: payload, id, content type and string headers.
 #[derive(Debug, Clone)]

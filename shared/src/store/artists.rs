@@ -17,7 +17,8 @@ pub struct Artist {
 /// Errors reading artists.
 #[derive(Debug, thiserror::Error)]
 pub enum ArtistError {
-    #[error(transparent)]
+    // Not `transparent`: callers walk `source()` to tell an outage (`sqlx::Error`) apart.
+    #[error("{0}")]
     Db(#[from] sqlx::Error),
     #[error("stored configuration of artist {0} is invalid: {1}")]
     Corrupt(Uuid, String),

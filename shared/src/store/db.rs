@@ -2,19 +2,55 @@
 
 use crate::config::DbConfig;
 use sqlx::migrate::Migrator;
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use std::str::FromStr;
 use std::time::Duration;
 
 /// The schema, embedded at build time from `migrations/` (the only place it is defined).
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
 
-/// Opens a pool with bounded waits.
+/// Opens a pool with bounded waits: acquiring a connection, every statement and every lock wait
+/// have a timeout, so no caller hangs on a database that stopped answering.
 pub async fn connect(cfg: &DbConfig) -> Result<PgPool, sqlx::Error> {
+    let ms = |d: Duration| d.as_millis().max(1).to_string();
+    let options = PgConnectOptions::from_str(cfg.database_url.expose())?.options([
+        ("statement_timeout", ms(cfg.statement_timeout)),
+        ("lock_timeout", ms(cfg.lock_timeout)),
+        // A transaction left open by a stuck task must not hold its row locks for ever.
+        (
+            "idle_in_transaction_session_timeout",
+            ms(IDLE_IN_TRANSACTION),
+        ),
+    ]);
     PgPoolOptions::new()
         .max_connections(cfg.max_connections.max(1))
-        .acquire_timeout(Duration::from_secs(10))
-        .connect(cfg.database_url.expose())
+        .acquire_timeout(cfg.acquire_timeout)
+        .connect_with(options)
         .await
+}
+
+/// Postgres ends a session that sits inside a transaction doing nothing for this long.
+const IDLE_IN_TRANSACTION: Duration = Duration::from_secs(120);
+
+/// True when the error says Postgres cannot be reached right now (pool timeout, connection
+/// refused or reset, the server shutting down or refusing connections) — an outage, not the
+/// fault of the work being done, so it must not count as a failed attempt.
+pub fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| unavailable_sqlstate(&c)),
+        _ => false,
+    }
+}
+
+/// SQLSTATEs of an unreachable server: class 08 (connection exception), 57P01–57P03 (admin or
+/// crash shutdown, cannot connect now), 53300 (too many connections).
+fn unavailable_sqlstate(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
 }
 
 /// Applies pending migrations (`inkline migrate`).
@@ -62,5 +98,39 @@ pub async fn check_schema(pool: &PgPool) -> Result<(), SchemaError> {
         Some(f) if f < expected => Err(SchemaError::Older { found: f, expected }),
         Some(f) if f > expected => Err(SchemaError::Newer { found: f, expected }),
         Some(_) => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outages_are_told_apart_from_failures() {
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        let cases: Vec<(sqlx::Error, bool)> = vec![
+            (sqlx::Error::PoolTimedOut, true),
+            (sqlx::Error::PoolClosed, true),
+            (sqlx::Error::Io(refused), true),
+            (sqlx::Error::RowNotFound, false),
+            (sqlx::Error::Protocol("unexpected".into()), false),
+            (sqlx::Error::ColumnNotFound("x".into()), false),
+        ];
+        for (e, want) in cases {
+            assert_eq!(is_unavailable(&e), want, "{e}");
+        }
+        for (code, want) in [
+            ("08006", true),
+            ("08001", true),
+            ("57P01", true),
+            ("57P03", true),
+            ("53300", true),
+            ("57014", false), // statement timeout: this work was too slow
+            ("55P03", false), // lock timeout
+            ("23505", false),
+            ("40001", false),
+        ] {
+            assert_eq!(unavailable_sqlstate(code), want, "{code}");
+        }
     }
 }

@@ -136,7 +136,7 @@ pub struct LeadPage {
 /// Errors reading the projection.
 #[derive(Debug, thiserror::Error)]
 pub enum LeadViewError {
-    #[error(transparent)]
+    #[error("{0}")]
     Db(#[from] sqlx::Error),
 }
 

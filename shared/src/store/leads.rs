@@ -19,8 +19,9 @@ pub struct LeadRow {
 /// Errors writing leads.
 #[derive(Debug, thiserror::Error)]
 pub enum LeadError {
-    #[error(transparent)]
-    Db(sqlx::Error),
+    // Not `transparent`: callers walk `source()` to tell an outage (`sqlx::Error`) apart.
+    #[error("{0}")]
+    Db(#[source] sqlx::Error),
     #[error("lead {id} was expected in {expected} but is not: concurrent change")]
     Conflict { id: Uuid, expected: Status },
     #[error("lead {0} has an unreadable state: {1}")]
