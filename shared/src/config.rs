@@ -218,11 +218,86 @@ impl DbConfig {
 #[derive(Debug, Clone)]
 pub struct IngressConfig {
     pub addr: SocketAddr,
+    /// The internal address for `/metrics`, `/healthz` and `/readyz` (`INGRESS_METRICS_ADDR`).
+    pub metrics_addr: SocketAddr,
     pub bus: BusConfig,
     pub whatsapp_app_secret: Secret,
     pub whatsapp_verify_token: Option<Secret>,
     pub stripe_webhook_secret: Option<Secret>,
     pub max_body: usize,
+    pub limits: IngressLimits,
+}
+
+/// How much of the ingress one client may hold, and for how long (docs/decisions.md, "Ingress under
+/// abuse").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IngressLimits {
+    /// From accept (or the first byte after an idle pause) to a complete request head
+    /// (`INGRESS_HEADER_TIMEOUT_MS`); the connection is closed after it.
+    pub header_timeout: Duration,
+    /// From the handler's start to the last body byte (`INGRESS_BODY_TIMEOUT_MS`); 408 after it.
+    pub body_timeout: Duration,
+    /// A keep-alive connection with no request is closed after this (`INGRESS_IDLE_TIMEOUT_MS`).
+    pub idle_timeout: Duration,
+    /// Webhook requests handled at once; the next one is answered 503 (`INGRESS_MAX_CONCURRENCY`).
+    pub max_concurrency: usize,
+    /// Open connections; beyond it new ones wait in the kernel's backlog (`INGRESS_MAX_CONNECTIONS`).
+    pub max_connections: usize,
+    /// Body bytes all requests together may hold in memory; a request that would pass it is
+    /// answered 503 (`INGRESS_MAX_BUFFERED`).
+    pub max_buffered: usize,
+}
+
+impl Default for IngressLimits {
+    fn default() -> Self {
+        IngressLimits {
+            header_timeout: Duration::from_millis(5_000),
+            body_timeout: Duration::from_millis(10_000),
+            idle_timeout: Duration::from_millis(30_000),
+            max_concurrency: 256,
+            max_connections: 1024,
+            max_buffered: 32 * 1024 * 1024,
+        }
+    }
+}
+
+impl IngressLimits {
+    pub fn read(env: &mut EnvReader) -> Self {
+        let d = IngressLimits::default();
+        IngressLimits {
+            header_timeout: positive_millis(env, "INGRESS_HEADER_TIMEOUT_MS", d.header_timeout),
+            body_timeout: positive_millis(env, "INGRESS_BODY_TIMEOUT_MS", d.body_timeout),
+            idle_timeout: positive_millis(env, "INGRESS_IDLE_TIMEOUT_MS", d.idle_timeout),
+            max_concurrency: positive(env, "INGRESS_MAX_CONCURRENCY", d.max_concurrency),
+            max_connections: positive(env, "INGRESS_MAX_CONNECTIONS", d.max_connections),
+            max_buffered: positive(env, "INGRESS_MAX_BUFFERED", d.max_buffered),
+        }
+    }
+}
+
+/// A duration of at least 1 ms (zero would close every connection at once).
+fn positive_millis(env: &mut EnvReader, name: &str, default: Duration) -> Duration {
+    let default_ms = u64::try_from(default.as_millis()).unwrap_or(u64::MAX);
+    let v = env.millis(name, default_ms);
+    if v.is_zero() {
+        env.errors.push(format!(
+            "{name} is malformed: expected at least 1 millisecond"
+        ));
+        return default;
+    }
+    v
+}
+
+/// A count of at least 1 (zero would refuse everything).
+fn positive(env: &mut EnvReader, name: &str, default: usize) -> usize {
+    match env.parse(name, default, "a positive number") {
+        0 => {
+            env.errors
+                .push(format!("{name} is malformed: expected a positive number"));
+            default
+        }
+        v => v,
+    }
 }
 
 impl IngressConfig {
@@ -237,6 +312,11 @@ impl IngressConfig {
                 SocketAddr::from(([127, 0, 0, 1], 8080)),
                 "host:port",
             ),
+            metrics_addr: env.parse(
+                "INGRESS_METRICS_ADDR",
+                SocketAddr::from(([127, 0, 0, 1], 9101)),
+                "host:port",
+            ),
             bus: BusConfig::read(&mut env),
             whatsapp_app_secret: env.required_secret(
                 "WHATSAPP_APP_SECRET",
@@ -245,7 +325,13 @@ impl IngressConfig {
             whatsapp_verify_token: env.optional_secret("WHATSAPP_VERIFY_TOKEN"),
             stripe_webhook_secret: env.optional_secret("STRIPE_WEBHOOK_SECRET"),
             max_body: env.parse("INGRESS_MAX_BODY", 1024 * 1024, "a size in bytes"),
+            limits: IngressLimits::read(&mut env),
         };
+        if cfg.limits.max_buffered < cfg.max_body {
+            env.errors.push(
+                "INGRESS_MAX_BUFFERED is malformed: expected at least INGRESS_MAX_BODY".to_owned(),
+            );
+        }
         env.finish().map(|()| cfg)
     }
 }
@@ -387,6 +473,10 @@ mod tests {
         let cfg = IngressConfig::read(env(&[("WHATSAPP_APP_SECRET", "hunter2")])).unwrap();
         assert_eq!(cfg.addr.to_string(), "127.0.0.1:8080");
         assert_eq!(cfg.max_body, 1024 * 1024);
+        assert_eq!(cfg.metrics_addr.to_string(), "127.0.0.1:9101");
+        assert_eq!(cfg.limits, IngressLimits::default());
+        assert_eq!(cfg.limits.header_timeout, Duration::from_secs(5));
+        assert_eq!(cfg.limits.max_concurrency, 256);
         assert!(!format!("{cfg:?}").contains("hunter2"));
         assert!(!format!("{cfg:?}").contains("guest:guest"));
         let w = WorkerConfig::read(env(&[("WHATSAPP_API_BASE", "http://127.0.0.1:9/")])).unwrap();
@@ -394,6 +484,58 @@ mod tests {
         assert_eq!(w.api.whatsapp_api_base, "http://127.0.0.1:9");
         assert_eq!(w.api.whatsapp_api_version, "v21.0");
         assert_eq!(w.db.database_url.expose(), DEFAULT_DATABASE_URL);
+    }
+
+    #[test]
+    fn ingress_limits_are_read_and_zero_is_refused() {
+        let cfg = IngressConfig::read(env(&[
+            ("WHATSAPP_APP_SECRET", "s"),
+            ("INGRESS_METRICS_ADDR", "0.0.0.0:9999"),
+            ("INGRESS_HEADER_TIMEOUT_MS", "250"),
+            ("INGRESS_BODY_TIMEOUT_MS", "750"),
+            ("INGRESS_IDLE_TIMEOUT_MS", "1500"),
+            ("INGRESS_MAX_CONCURRENCY", "3"),
+            ("INGRESS_MAX_CONNECTIONS", "7"),
+            ("INGRESS_MAX_BUFFERED", "2000000"),
+        ]))
+        .unwrap();
+        assert_eq!(cfg.metrics_addr.to_string(), "0.0.0.0:9999");
+        assert_eq!(
+            cfg.limits,
+            IngressLimits {
+                header_timeout: Duration::from_millis(250),
+                body_timeout: Duration::from_millis(750),
+                idle_timeout: Duration::from_millis(1500),
+                max_concurrency: 3,
+                max_connections: 7,
+                max_buffered: 2_000_000,
+            }
+        );
+        let err = IngressConfig::read(env(&[
+            ("WHATSAPP_APP_SECRET", "s"),
+            ("INGRESS_HEADER_TIMEOUT_MS", "0"),
+            ("INGRESS_MAX_CONCURRENCY", "0"),
+            ("INGRESS_MAX_CONNECTIONS", "many"),
+            ("INGRESS_METRICS_ADDR", "9101"),
+            ("INGRESS_MAX_BUFFERED", "1000"),
+        ]))
+        .unwrap_err();
+        for name in [
+            "INGRESS_HEADER_TIMEOUT_MS",
+            "INGRESS_MAX_CONCURRENCY",
+            "INGRESS_MAX_CONNECTIONS",
+            "INGRESS_METRICS_ADDR",
+            "INGRESS_MAX_BUFFERED",
+        ] {
+            assert!(
+                err.0
+                    .iter()
+                    .any(|l| l.starts_with(&format!("{name} is malformed"))),
+                "{name}: {:?}",
+                err.0
+            );
+        }
+        assert_eq!(err.0.len(), 5, "{:?}", err.0);
     }
 
     #[test]

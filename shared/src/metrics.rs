@@ -46,6 +46,12 @@ pub struct Metrics {
     pub bucket_tokens: prometheus::GaugeVec,
     pub receipts: IntCounterVec,
     pub unknown_numbers: IntCounter,
+    /// Ingress: connections open, by port (`public`, `internal`).
+    pub ingress_open_connections: IntGaugeVec,
+    /// Ingress: webhook requests being handled now (bounded by `INGRESS_MAX_CONCURRENCY`).
+    pub ingress_in_flight: IntGauge,
+    /// Ingress: connections closed by a timeout, by port and phase (`header`, `idle`).
+    pub ingress_connections_timed_out: IntCounterVec,
 }
 
 fn counter_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -144,7 +150,32 @@ impl Metrics {
         .unwrap_or_else(|e| panic!("{e}"));
         r.register(Box::new(unknown_numbers.clone()))
             .unwrap_or_else(|e| panic!("{e}"));
+        let ingress_open_connections = IntGaugeVec::new(
+            Opts::new(
+                "ingress_open_connections",
+                "Connections open on the ingress, by port",
+            ),
+            &["port"],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        r.register(Box::new(ingress_open_connections.clone()))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let ingress_in_flight = IntGauge::new(
+            "ingress_in_flight_requests",
+            "Webhook requests the ingress is handling now",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        r.register(Box::new(ingress_in_flight.clone()))
+            .unwrap_or_else(|e| panic!("{e}"));
         Metrics {
+            ingress_open_connections,
+            ingress_in_flight,
+            ingress_connections_timed_out: counter_vec(
+                &r,
+                "ingress_connections_timed_out_total",
+                "Ingress connections closed by the header or idle timeout",
+                &["port", "phase"],
+            ),
             webhooks_received: counter_vec(
                 &r,
                 "webhooks_received_total",

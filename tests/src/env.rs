@@ -124,6 +124,7 @@ impl TestEnv {
             ("STRIPE_WEBHOOK_SECRET", STRIPE_WEBHOOK_SECRET.into()),
             ("WHATSAPP_API_BASE", self.graph.base_url()),
             ("INGRESS_ADDR", "127.0.0.1:0".into()),
+            ("INGRESS_METRICS_ADDR", "127.0.0.1:0".into()),
             ("WORKER_METRICS_ADDR", "127.0.0.1:0".into()),
             ("RETRY_BASE_DELAY_MS", "100".into()),
             ("MAX_ATTEMPTS", "4".into()),

@@ -13,6 +13,8 @@ use workers::Role;
 pub struct Running {
     pub shutdown: Shutdown,
     pub addr: Option<SocketAddr>,
+    /// The ingress's internal port (`/metrics`, `/healthz`, `/readyz`).
+    pub metrics_addr: Option<SocketAddr>,
     pub task: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -27,6 +29,14 @@ impl Running {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr.expect("has an address"))
+    }
+
+    /// A URL on the ingress's internal (metrics) port.
+    pub fn metrics_url(&self, path: &str) -> String {
+        format!(
+            "http://{}{path}",
+            self.metrics_addr.expect("has a metrics address")
+        )
     }
 }
 
@@ -52,7 +62,11 @@ impl TestEnv {
         let shutdown = Shutdown::new();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let bus = Bus::start(cfg.bus.clone(), "ingress-test", shutdown.child());
+        let internal = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let metrics_addr = internal.local_addr().unwrap();
+        // As in `ingress::run`: the bus stops after the servers, so requests in flight get confirms.
+        let bus_stop = Shutdown::new();
+        let bus = Bus::start(cfg.bus.clone(), "ingress-test", bus_stop.clone());
         if wait {
             assert!(
                 bus.wait_connected(Duration::from_secs(10)).await,
@@ -61,11 +75,17 @@ impl TestEnv {
         }
         let s = shutdown.clone();
         let task = tokio::spawn(async move {
-            let _ = ingress::serve(listener, cfg, bus, s).await;
+            let listeners = ingress::Listeners {
+                public: listener,
+                internal,
+            };
+            let _ = ingress::serve_on(listeners, cfg, bus, s).await;
+            bus_stop.trigger();
         });
         Running {
             shutdown,
             addr: Some(addr),
+            metrics_addr: Some(metrics_addr),
             task: Some(task),
         }
     }
@@ -83,6 +103,7 @@ impl TestEnv {
         Running {
             shutdown,
             addr: None,
+            metrics_addr: None,
             task: Some(task),
         }
     }

@@ -237,12 +237,28 @@ async fn refused_webhooks_publish_nothing_and_leak_nothing() {
         good.clone(),
         415,
     ));
+    // Signed, but the workers could not decode them: refused at the edge, never queued.
+    let not_utf8 = [
+        b"{\"object\":\"".as_slice(),
+        &[0xff, 0xfe, 0xc3, 0x28],
+        b"\"}",
+    ]
+    .concat();
+    cases.push(wa(
+        "non-UTF-8 inside a string",
+        signed_headers(&not_utf8),
+        not_utf8,
+        400,
+    ));
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)).into_bytes();
+    cases.push(wa("deeply nested JSON", signed_headers(&deep), deep, 400));
     let huge = vec![b' '; 1024 * 1024 + 1];
+    // Unsigned is refused before the body (and so its size) is looked at.
     cases.push(wa(
         "body over 1 MiB (unsigned)",
         vec![ct()],
         huge.clone(),
-        413,
+        403,
     ));
     cases.push(wa(
         "body over 1 MiB (signed)",
@@ -362,7 +378,7 @@ async fn refused_webhooks_publish_nothing_and_leak_nothing() {
     assert_eq!(env.queue_depth(INBOUND_WHATSAPP).await, 0);
     assert_eq!(env.queue_depth(INBOUND_STRIPE).await, 0);
     let metrics = client
-        .get(ingress.url("/metrics"))
+        .get(ingress.metrics_url("/metrics"))
         .send()
         .await
         .unwrap()
@@ -404,16 +420,6 @@ async fn accepted_but_odd_webhooks_change_nothing_they_should_not() {
         .await;
     let odd: Vec<(&str, Vec<u8>)> = vec![
         ("JSON array", b"[]".to_vec()),
-        // The edge checks JSON syntax without a depth limit and without validating UTF-8 inside
-        // strings, so these two reach the queue; the worker cannot decode them and parks them.
-        (
-            "non-UTF-8 inside a string",
-            [b"{\"object\":\"".as_slice(), &[0xff, 0xfe, 0xc3, 0x28], b"\"}"].concat(),
-        ),
-        (
-            "deeply nested JSON",
-            format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)).into_bytes(),
-        ),
         ("another object kind", br#"{"object":"page","entry":[]}"#.to_vec()),
         ("entry is a string", br#"{"object":"whatsapp_business_account","entry":"x"}"#.to_vec()),
         ("unknown field change", br#"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"account_update","value":{}}]}]}"#.to_vec()),

@@ -179,7 +179,7 @@ async fn oversized_bodies_are_413_and_the_handshake_echoes_the_challenge() {
     let ready = client().get(ingress.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 200);
     let metrics = client()
-        .get(ingress.url("/metrics"))
+        .get(ingress.metrics_url("/metrics"))
         .send()
         .await
         .unwrap()

@@ -163,6 +163,7 @@ impl Fleet {
             ("WHATSAPP_API_BASE", graph_base_url.to_owned()),
             ("WHATSAPP_ACCESS_TOKEN", ACCESS_TOKEN.to_owned()),
             ("INGRESS_ADDR", ingress_addr.to_string()),
+            ("INGRESS_METRICS_ADDR", "127.0.0.1:0".to_owned()),
             ("LOG_FORMAT", "json".to_owned()),
         ];
         self.spawn("ingress", "inkline-ingress", &[], &env, None)?;

@@ -191,6 +191,7 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
         ("PUBLIC_BASE_URL", console_url.clone()),
         ("ADMIN_API_KEY", admin_api_key.clone()),
         ("INGRESS_ADDR", opts.ingress.local_addr()?.to_string()),
+        ("INGRESS_METRICS_ADDR", "127.0.0.1:0".into()),
         ("CONSOLE_ADDR", opts.console.local_addr()?.to_string()),
         ("WORKER_METRICS_ADDR", "127.0.0.1:0".into()),
         ("OUTBOX_POLL_MS", "200".into()),

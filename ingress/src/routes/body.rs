@@ -1,12 +1,16 @@
-//! Reading a webhook body: size limit, raw bytes, content type, and publishing it.
+//! Reading a webhook body: signature header, size and time limits, raw bytes, JSON shape, and
+//! publishing it.
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::json_depth::{self, MAX_JSON_DEPTH};
 use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode};
+use futures::StreamExt;
 use shared::bus::Outgoing;
 use shared::bus::message::H_RECEIVED_AT;
 use shared::metrics::metrics;
+use tokio::sync::OwnedSemaphorePermit;
 
 /// A refused webhook: counted by source and reason, answered with `status` and the reason as code.
 pub fn reject(
@@ -23,7 +27,7 @@ pub fn reject(
 }
 
 /// The value of a signature header (None when absent); a repeated header is refused with `status`.
-pub fn signature_header<'a>(
+fn signature_header<'a>(
     source: &'static str,
     headers: &'a HeaderMap,
     name: &'static str,
@@ -37,18 +41,56 @@ pub fn signature_header<'a>(
             status,
             "signature_duplicated",
             format!("more than one {name} header"),
-        ));
+        )
+        .closing());
     }
     Ok(first.map(|v| v.to_str().unwrap_or("")))
 }
 
-/// Reads at most `limit` bytes (413 beyond).
+/// The signature header that must be present before the body is read: without it the request is
+/// refused with `status` at once, and the body is never read (the connection is closed after).
+pub fn require_signature<'a>(
+    source: &'static str,
+    headers: &'a HeaderMap,
+    name: &'static str,
+    status: StatusCode,
+) -> Result<&'a str, ApiError> {
+    signature_header(source, headers, name, status)?.ok_or_else(|| {
+        reject(
+            source,
+            status,
+            "signature_missing",
+            format!("missing {name} header"),
+        )
+        .closing()
+    })
+}
+
+/// The first bytes of every body are not taken from `INGRESS_MAX_BUFFERED`: small bodies (every
+/// ordinary webhook) are bounded by `INGRESS_MAX_CONCURRENCY` × this alone, so clients that spend
+/// the budget with large bodies cannot starve them.
+pub const UNBUDGETED: usize = 64 * 1024;
+
+/// A body read into memory, holding its share of `INGRESS_MAX_BUFFERED` until dropped.
+#[derive(Debug)]
+pub struct HeldBody {
+    pub bytes: bytes::Bytes,
+    _budget: OwnedSemaphorePermit,
+}
+
+/// Reads at most `INGRESS_MAX_BODY` bytes (413 beyond) within `INGRESS_BODY_TIMEOUT_MS` of the
+/// handler's start (408 after it: a client that dribbles its body cannot hold a slot longer), the
+/// bytes beyond [`UNBUDGETED`] taken from the shared `INGRESS_MAX_BUFFERED` budget as they arrive
+/// (503 `overloaded` when it is spent). Nothing is reserved up front from `Content-Length`, so a promise of a
+/// large body costs nothing until the bytes arrive.
 pub async fn read(
+    state: &AppState,
     source: &'static str,
     headers: &HeaderMap,
     body: Body,
-    limit: usize,
-) -> Result<bytes::Bytes, ApiError> {
+) -> Result<HeldBody, ApiError> {
+    let limit = state.cfg.max_body;
+    let timeout = state.cfg.limits.body_timeout;
     let too_big = || {
         reject(
             source,
@@ -56,6 +98,16 @@ pub async fn read(
             "payload_too_large",
             format!("body over {limit} bytes"),
         )
+        .closing()
+    };
+    let over_budget = || {
+        reject(
+            source,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "overloaded",
+            "too many body bytes in flight; retry shortly",
+        )
+        .closing()
     };
     if let Some(len) = headers
         .get(axum::http::header::CONTENT_LENGTH)
@@ -64,12 +116,62 @@ pub async fn read(
     {
         return Err(too_big());
     }
-    axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| too_big())
+    let collect = async {
+        let mut budget = state
+            .body_budget
+            .clone()
+            .try_acquire_many_owned(0)
+            .map_err(|_| over_budget())?;
+        let mut stream = body.into_data_stream();
+        let mut buf = bytes::BytesMut::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| {
+                reject(
+                    source,
+                    StatusCode::BAD_REQUEST,
+                    "body_incomplete",
+                    format!("the body could not be read: {e}"),
+                )
+                .closing()
+            })?;
+            if buf.len() + chunk.len() > limit {
+                return Err(too_big());
+            }
+            let charge = (buf.len() + chunk.len()).saturating_sub(UNBUDGETED)
+                - buf.len().saturating_sub(UNBUDGETED);
+            if charge > 0 {
+                let n = u32::try_from(charge).map_err(|_| too_big())?;
+                budget.merge(
+                    state
+                        .body_budget
+                        .clone()
+                        .try_acquire_many_owned(n)
+                        .map_err(|_| over_budget())?,
+                );
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        Ok(HeldBody {
+            bytes: buf.freeze(),
+            _budget: budget,
+        })
+    };
+    match tokio::time::timeout(timeout, collect).await {
+        Ok(read) => read,
+        Err(_) => Err(reject(
+            source,
+            StatusCode::REQUEST_TIMEOUT,
+            "body_timeout",
+            format!("the body did not arrive within {} ms", timeout.as_millis()),
+        )
+        .closing()),
+    }
 }
 
-/// Refuses bodies that are not JSON (after the signature check, so only a signer can see this).
+/// Refuses bodies that are not JSON (after the signature check, so only a signer can see this):
+/// a content type other than JSON (415), bytes that are not UTF-8, nesting deeper than
+/// [`MAX_JSON_DEPTH`], or anything else serde_json cannot parse (400 each). The workers could not
+/// decode any of these; refusing them here keeps them out of the queues and the dead letters.
 pub fn require_json(source: &'static str, headers: &HeaderMap, raw: &[u8]) -> Result<(), ApiError> {
     let reject = |reason: &'static str, status, msg: &str| Err(reject(source, status, reason, msg));
     if let Some(ct) = headers
@@ -84,6 +186,20 @@ pub fn require_json(source: &'static str, headers: &HeaderMap, raw: &[u8]) -> Re
             "unsupported_media_type",
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "expected application/json",
+        );
+    }
+    if std::str::from_utf8(raw).is_err() {
+        return reject(
+            "invalid_utf8",
+            StatusCode::BAD_REQUEST,
+            "body is not valid UTF-8",
+        );
+    }
+    if json_depth::exceeds(raw, MAX_JSON_DEPTH) {
+        return reject(
+            "too_deep",
+            StatusCode::BAD_REQUEST,
+            &format!("JSON nested deeper than {MAX_JSON_DEPTH} levels"),
         );
     }
     if serde_json::from_slice::<serde::de::IgnoredAny>(raw).is_err() {

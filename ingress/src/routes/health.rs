@@ -1,4 +1,4 @@
-//! Liveness, readiness (broker connected) and Prometheus metrics.
+//! Liveness and readiness (broker connected) on both ports; Prometheus metrics on the internal one.
 
 use crate::AppState;
 use crate::error::ApiError;

@@ -11,7 +11,8 @@ use shared::bus::topology::INBOUND_STRIPE;
 use shared::metrics::metrics;
 use shared::webhook::signature::{STRIPE_TOLERANCE_SECS, verify_stripe};
 
-/// `POST /webhooks/stripe`: 400 on a bad or stale signature (or when no secret is configured).
+/// `POST /webhooks/stripe`: 400 without a configured secret or a `Stripe-Signature` header (both
+/// before the body is read), or on a bad or stale signature; then JSON check, publish, 200.
 pub async fn receive(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -22,24 +23,27 @@ pub async fn receive(
         .webhooks_received
         .with_label_values(&[SOURCE])
         .inc();
-    let bytes = body::read(SOURCE, &headers, raw, state.cfg.max_body).await?;
     let Some(secret) = state.cfg.stripe_webhook_secret.as_ref() else {
         return Err(body::reject(
             SOURCE,
             StatusCode::BAD_REQUEST,
             "not_configured",
             "STRIPE_WEBHOOK_SECRET is not set",
-        ));
+        )
+        .closing());
     };
-    let sig = body::signature_header(
+    let sig = body::require_signature(
         SOURCE,
         &headers,
-        "stripe-signature",
+        "Stripe-Signature",
         StatusCode::BAD_REQUEST,
     )?;
+    // Held (and counted against INGRESS_MAX_BUFFERED) until the publish is confirmed.
+    let held = body::read(&state, SOURCE, &headers, raw).await?;
+    let bytes = held.bytes.clone();
     if let Err(e) = verify_stripe(
         secret.expose().as_bytes(),
-        sig,
+        Some(sig),
         &bytes,
         (state.clock)(),
         STRIPE_TOLERANCE_SECS,

@@ -37,7 +37,8 @@ pub async fn handshake(
     }
 }
 
-/// `POST /webhooks/whatsapp`: verify `X-Hub-Signature-256` over the raw body, publish, then 200.
+/// `POST /webhooks/whatsapp`: refuse a request without `X-Hub-Signature-256` before reading its
+/// body, then verify the signature over the raw body, check it is JSON, publish, then 200.
 pub async fn receive(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -48,16 +49,18 @@ pub async fn receive(
         .webhooks_received
         .with_label_values(&[SOURCE])
         .inc();
-    let bytes = body::read(SOURCE, &headers, raw, state.cfg.max_body).await?;
-    let sig = body::signature_header(
+    let sig = body::require_signature(
         SOURCE,
         &headers,
-        "x-hub-signature-256",
+        "X-Hub-Signature-256",
         StatusCode::FORBIDDEN,
     )?;
+    // Held (and counted against INGRESS_MAX_BUFFERED) until the publish is confirmed.
+    let held = body::read(&state, SOURCE, &headers, raw).await?;
+    let bytes = held.bytes.clone();
     if let Err(e) = verify_whatsapp(
         state.cfg.whatsapp_app_secret.expose().as_bytes(),
-        sig,
+        Some(sig),
         &bytes,
     ) {
         return Err(body::reject(

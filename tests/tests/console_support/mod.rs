@@ -44,6 +44,7 @@ pub async fn start_console(
     Running {
         shutdown,
         addr: Some(addr),
+        metrics_addr: None,
         task: Some(task),
     }
 }
