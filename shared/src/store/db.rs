@@ -53,6 +53,20 @@ fn unavailable_sqlstate(code: &str) -> bool {
     code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
 }
 
+/// [`is_unavailable`] for an error that may wrap a `sqlx::Error` anywhere in its source chain (an
+/// `anyhow::Error` via `as_ref()`, a [`LeadError`](super::leads::LeadError)): the question the
+/// time-driven loops ask before counting a failure against a row (`store::parking`).
+pub fn caused_by_unavailable(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(e);
+    while let Some(err) = next {
+        if let Some(sql) = err.downcast_ref::<sqlx::Error>() {
+            return is_unavailable(sql);
+        }
+        next = err.source();
+    }
+    false
+}
+
 /// Applies pending migrations (`inkline migrate`).
 pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
     MIGRATOR.run(pool).await
@@ -132,5 +146,18 @@ mod tests {
         ] {
             assert_eq!(unavailable_sqlstate(code), want, "{code}");
         }
+    }
+
+    #[test]
+    fn wrapped_errors_are_classified_through_their_chain() {
+        use crate::store::leads::LeadError;
+        let outage = anyhow::Error::new(sqlx::Error::PoolTimedOut).context("firing a reminder");
+        assert!(caused_by_unavailable(outage.as_ref()));
+        let lead = anyhow::Error::new(LeadError::Db(sqlx::Error::PoolClosed));
+        assert!(caused_by_unavailable(lead.as_ref()));
+        let corrupt = anyhow::Error::new(LeadError::Corrupt(uuid::Uuid::nil(), "bad".into()));
+        assert!(!caused_by_unavailable(corrupt.as_ref()));
+        let row = anyhow::Error::new(LeadError::Db(sqlx::Error::RowNotFound)).context("expiring");
+        assert!(!caused_by_unavailable(row.as_ref()));
     }
 }
