@@ -43,6 +43,11 @@ pub enum Command {
         #[command(subcommand)]
         command: DlqCommand,
     },
+    /// Rows the time-driven loops gave up on after repeated failures (ROW_MAX_ATTEMPTS).
+    Parked {
+        #[command(subcommand)]
+        command: ParkedCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -60,5 +65,31 @@ pub enum DlqCommand {
         queue: String,
         #[arg(long)]
         limit: Option<u32>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ParkedCommand {
+    /// List parked rows, newest first: loop, row id, what, lead, attempts, parked at, reason.
+    List {
+        /// Only this loop: reminders, expiry_sweep or outbox.
+        #[arg(long = "loop")]
+        only: Option<shared::store::parking::Loop>,
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put parked rows back in line (attempts start again from zero): one, or all of a loop.
+    Retry {
+        /// reminders, expiry_sweep or outbox.
+        #[arg(value_name = "LOOP")]
+        lp: shared::store::parking::Loop,
+        /// The row's id (as `inkline parked list` prints it).
+        id: Option<uuid::Uuid>,
+        /// Every parked row of LOOP.
+        #[arg(long)]
+        all: bool,
     },
 }

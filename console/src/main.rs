@@ -1,7 +1,7 @@
 //! `inkline`: the operator tool.
 
 use clap::Parser;
-use console::cli::{ArtistCommand, Cli, Command, DlqCommand};
+use console::cli::{ArtistCommand, Cli, Command, DlqCommand, ParkedCommand};
 use console::commands;
 
 #[tokio::main]
@@ -29,6 +29,12 @@ async fn main() -> std::process::ExitCode {
         Command::Dlq {
             command: DlqCommand::Replay { queue, limit },
         } => commands::dlq::replay_cmd(&queue, limit).await,
+        Command::Parked {
+            command: ParkedCommand::List { only, limit, json },
+        } => commands::parked::list(only, limit, json).await,
+        Command::Parked {
+            command: ParkedCommand::Retry { lp, id, all },
+        } => commands::parked::retry(lp, id, all).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

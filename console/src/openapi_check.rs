@@ -92,7 +92,8 @@ mod tests {
             let uri = path
                 .replace("{id}", "0193a0b4-0000-7000-8000-000000000000")
                 .replace("{slug}", "demo")
-                .replace("{queue}", "inbound.whatsapp");
+                .replace("{queue}", "inbound.whatsapp")
+                .replace("{loop}", "outbox");
             let req = Request::builder()
                 .method(method.to_uppercase().as_str())
                 .uri(&uri)

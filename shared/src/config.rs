@@ -163,6 +163,8 @@ pub struct BusConfig {
     /// The longest one handler run may take before it counts as a failed attempt
     /// (`HANDLER_TIMEOUT_MS`).
     pub handler_timeout: Duration,
+    /// Maximum queue lengths declared with the topology (see [`QueueLimits`]).
+    pub limits: QueueLimits,
 }
 
 impl BusConfig {
@@ -179,6 +181,7 @@ impl BusConfig {
                 "a number of seconds",
             )),
             handler_timeout: env.millis("HANDLER_TIMEOUT_MS", 60_000),
+            limits: QueueLimits::read(env),
         }
     }
 }
@@ -377,6 +380,10 @@ pub struct WorkerConfig {
     pub outbox_poll: Duration,
     /// How often the reminders role looks for due reminders (`REMINDERS_POLL_MS`).
     pub reminders_poll: Duration,
+    /// Per-row retries and parking of the time-driven loops.
+    pub parking: ParkingConfig,
+    /// How long finished rows are kept.
+    pub retention: RetentionConfig,
 }
 
 impl WorkerConfig {
@@ -396,8 +403,146 @@ impl WorkerConfig {
             ),
             outbox_poll: env.millis("OUTBOX_POLL_MS", 1_000),
             reminders_poll: env.millis("REMINDERS_POLL_MS", 5_000),
+            parking: ParkingConfig::read(&mut env),
+            retention: RetentionConfig::read(&mut env),
         };
         env.finish().map(|()| cfg)
+    }
+}
+
+/// Maximum lengths of the queues (`x-max-length`, with `x-overflow: reject-publish`: a full
+/// queue refuses new messages and the publisher gets a nack, `PublishError::Rejected`). Every
+/// process declares the topology, so every process must read the same values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueLimits {
+    /// Ready messages in a work queue and in its `.retry` companion (`QUEUE_MAX_LENGTH`).
+    pub work: i64,
+    /// Ready messages in a `.dlq` (`DLQ_MAX_LENGTH`): larger, dead letters wait for a person.
+    pub dead_letters: i64,
+}
+
+impl QueueLimits {
+    pub const DEFAULT_WORK: i64 = 100_000;
+    pub const DEFAULT_DEAD_LETTERS: i64 = 1_000_000;
+
+    pub fn read(env: &mut EnvReader) -> Self {
+        let positive = |env: &mut EnvReader, name: &str, default: i64| {
+            let v = env.parse(name, default, "a positive number of messages");
+            if v > 0 {
+                v
+            } else {
+                env.errors.push(format!(
+                    "{name} is malformed: expected a positive number of messages"
+                ));
+                default
+            }
+        };
+        QueueLimits {
+            work: positive(env, "QUEUE_MAX_LENGTH", Self::DEFAULT_WORK),
+            dead_letters: positive(env, "DLQ_MAX_LENGTH", Self::DEFAULT_DEAD_LETTERS),
+        }
+    }
+}
+
+impl Default for QueueLimits {
+    fn default() -> Self {
+        QueueLimits {
+            work: Self::DEFAULT_WORK,
+            dead_letters: Self::DEFAULT_DEAD_LETTERS,
+        }
+    }
+}
+
+/// How the time-driven loops (reminders, deposit-expiry sweep, outbox relay) treat a row whose
+/// own processing fails: retried after `retry_base` × 2^(attempts−1) (at most `retry_max`), and
+/// parked after `park_after` attempts (`shared::store::parking`). Outages count nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParkingConfig {
+    /// Failed attempts after which a row is parked (`ROW_MAX_ATTEMPTS`, default 10).
+    pub park_after: u32,
+    /// Delay after the first failure (`ROW_RETRY_BASE_MS`, default 5 s).
+    pub retry_base: Duration,
+    /// Longest delay between two attempts (`ROW_RETRY_MAX_MS`, default 15 min).
+    pub retry_max: Duration,
+}
+
+impl ParkingConfig {
+    pub fn read(env: &mut EnvReader) -> Self {
+        let park_after = env.parse("ROW_MAX_ATTEMPTS", 10u32, "a positive number");
+        if park_after == 0 {
+            env.errors
+                .push("ROW_MAX_ATTEMPTS is malformed: expected a positive number".into());
+        }
+        ParkingConfig {
+            park_after: park_after.max(1),
+            retry_base: env.millis("ROW_RETRY_BASE_MS", 5_000),
+            retry_max: env.millis("ROW_RETRY_MAX_MS", 15 * 60 * 1_000),
+        }
+    }
+}
+
+impl Default for ParkingConfig {
+    fn default() -> Self {
+        ParkingConfig::read(&mut EnvReader::from_map(HashMap::new()))
+    }
+}
+
+/// How long finished rows are kept; `None` keeps them forever (a value of `0`). Run by the
+/// reminders role every `interval`, deleting `batch` rows per statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetentionConfig {
+    /// Dedup records (`RETENTION_PROCESSED_EVENTS_DAYS`, default 30, at least 8: Meta retries a
+    /// webhook for up to 7 days, Stripe for up to 3; a younger record must still catch it).
+    pub processed_events: Option<Duration>,
+    /// Published outbox rows (`RETENTION_OUTBOX_DAYS`, default 7); unpublished and parked rows stay.
+    pub outbox: Option<Duration>,
+    /// The audit trail (`RETENTION_SYSTEM_EVENTS_DAYS`, default 180).
+    pub system_events: Option<Duration>,
+    /// Action tokens, counted from their expiry (`RETENTION_ACTION_TOKENS_DAYS`, default 30).
+    pub action_tokens: Option<Duration>,
+    /// Time between two retention runs (`RETENTION_INTERVAL_MS`, default 1 h).
+    pub interval: Duration,
+    /// Rows deleted per statement (`RETENTION_BATCH`, default 1000): short locks, small WAL bursts.
+    pub batch: i64,
+}
+
+impl RetentionConfig {
+    /// The shortest dedup retention accepted: longer than the longest provider redelivery window.
+    pub const MIN_PROCESSED_EVENTS_DAYS: u64 = 8;
+
+    pub fn read(env: &mut EnvReader) -> Self {
+        let days = |env: &mut EnvReader, name: &str, default: u64, min: u64| {
+            let d: u64 = env.parse(name, default, "a whole number of days (0 keeps forever)");
+            if d != 0 && d < min {
+                env.errors.push(format!(
+                    "{name} is too short: at least {min} days (or 0 to keep forever)"
+                ));
+                return Some(Duration::from_secs(default * 86_400));
+            }
+            (d > 0).then(|| Duration::from_secs(d * 86_400))
+        };
+        let processed_events = days(
+            env,
+            "RETENTION_PROCESSED_EVENTS_DAYS",
+            30,
+            Self::MIN_PROCESSED_EVENTS_DAYS,
+        );
+        let outbox = days(env, "RETENTION_OUTBOX_DAYS", 7, 1);
+        let system_events = days(env, "RETENTION_SYSTEM_EVENTS_DAYS", 180, 1);
+        let action_tokens = days(env, "RETENTION_ACTION_TOKENS_DAYS", 30, 1);
+        let batch: i64 = env.parse("RETENTION_BATCH", 1_000, "a positive number of rows");
+        if batch <= 0 {
+            env.errors
+                .push("RETENTION_BATCH is malformed: expected a positive number of rows".into());
+        }
+        RetentionConfig {
+            processed_events,
+            outbox,
+            system_events,
+            action_tokens,
+            interval: env.millis("RETENTION_INTERVAL_MS", 60 * 60 * 1_000),
+            batch: batch.max(1),
+        }
     }
 }
 
@@ -536,6 +681,33 @@ mod tests {
             );
         }
         assert_eq!(err.0.len(), 5, "{:?}", err.0);
+    }
+
+    #[test]
+    fn growth_settings_have_documented_defaults_and_guard_rails() {
+        let w = WorkerConfig::read(env(&[])).unwrap();
+        assert_eq!(w.bus.limits, QueueLimits::default());
+        assert_eq!(w.bus.limits.work, 100_000);
+        assert_eq!(w.parking.park_after, 10);
+        let day = Duration::from_secs(86_400);
+        assert_eq!(w.retention.processed_events, Some(day * 30));
+        assert_eq!(w.retention.outbox, Some(day * 7));
+        assert_eq!(w.retention.system_events, Some(day * 180));
+        assert_eq!(w.retention.action_tokens, Some(day * 30));
+        let kept = WorkerConfig::read(env(&[("RETENTION_OUTBOX_DAYS", "0")])).unwrap();
+        assert_eq!(kept.retention.outbox, None, "0 keeps forever");
+        let err = WorkerConfig::read(env(&[
+            ("RETENTION_PROCESSED_EVENTS_DAYS", "3"),
+            ("QUEUE_MAX_LENGTH", "0"),
+            ("ROW_MAX_ATTEMPTS", "0"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.0.len(), 3, "{:?}", err.0);
+        assert!(
+            err.0
+                .iter()
+                .any(|l| l.starts_with("RETENTION_PROCESSED_EVENTS_DAYS is too short"))
+        );
     }
 
     #[test]

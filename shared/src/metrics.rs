@@ -52,6 +52,16 @@ pub struct Metrics {
     pub ingress_in_flight: IntGauge,
     /// Ingress: connections closed by a timeout, by port and phase (`header`, `idle`).
     pub ingress_connections_timed_out: IntCounterVec,
+    /// Rows of a time-driven loop whose own processing failed, by loop.
+    pub row_failures: IntCounterVec,
+    /// Rows parked after repeated failures, by loop (`inkline parked list`).
+    pub rows_parked: IntCounterVec,
+    /// Rows deleted by retention, by table.
+    pub retention_deleted: IntCounterVec,
+    /// Jobs not queued because no role consumes their queue yet, by queue.
+    pub jobs_withheld: IntCounterVec,
+    /// 1 while a queue exists with other arguments than this build declares (an upgrade step).
+    pub queue_arguments_mismatch: IntGaugeVec,
 }
 
 fn counter_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -312,6 +322,43 @@ impl Metrics {
             sending_paused,
             bucket_tokens,
             unknown_numbers,
+            row_failures: counter_vec(
+                &r,
+                "row_failures_total",
+                "Rows of a time-driven loop whose own processing failed",
+                &["loop"],
+            ),
+            rows_parked: counter_vec(
+                &r,
+                "rows_parked_total",
+                "Rows parked after repeated failures (inkline parked list)",
+                &["loop"],
+            ),
+            retention_deleted: counter_vec(
+                &r,
+                "retention_deleted_total",
+                "Rows deleted by retention",
+                &["table"],
+            ),
+            jobs_withheld: counter_vec(
+                &r,
+                "jobs_withheld_total",
+                "Jobs not queued because no role consumes their queue yet",
+                &["queue"],
+            ),
+            queue_arguments_mismatch: {
+                let g = IntGaugeVec::new(
+                    Opts::new(
+                        "queue_arguments_mismatch",
+                        "1 while a queue exists with other arguments than this build declares",
+                    ),
+                    &["queue"],
+                )
+                .unwrap_or_else(|e| panic!("{e}"));
+                r.register(Box::new(g.clone()))
+                    .unwrap_or_else(|e| panic!("{e}"));
+                g
+            },
             registry: r,
         }
     }

@@ -221,13 +221,13 @@ impl TestEnv {
         .expect("list_queues")
     }
 
-    /// Waits until nothing is moving: every outbox row published, no outbound message still
+    /// Waits until nothing is moving: every outbox row published (or parked), no outbound message still
     /// queued (parked ones aside), every consumed work queue and every retry queue empty, nothing
     /// unacknowledged. The way to make a negative assertion ("nothing more was sent") honest.
     pub async fn wait_quiescent(&self, timeout: std::time::Duration) {
         crate::eventually("the fleet is quiescent", timeout, || async {
             let unpublished = self
-                .count("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+                .count("SELECT count(*) FROM outbox WHERE published_at IS NULL AND parked_at IS NULL")
                 .await;
             let queued = self
                 .count("SELECT count(*) FROM messages WHERE direction = 'out' AND status = 'queued' AND parked_at IS NULL")

@@ -1,6 +1,6 @@
 //! The admin JSON API over HTTP against a real database and broker: the key, the Lead JSON of
 //! INTERFACES.md, pagination, filters, artist actions (200 / 409 / 404 / 422), artists, dead
-//! letters, the funnel and health.
+//! letters, parked rows, the funnel and health.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod console_support;
@@ -59,7 +59,8 @@ async fn every_admin_call_needs_the_key_401_without_403_wrong() {
         let path = path
             .replace("{id}", &id.to_string())
             .replace("{slug}", "demo")
-            .replace("{queue}", OUTBOUND_WHATSAPP);
+            .replace("{queue}", OUTBOUND_WHATSAPP)
+            .replace("{loop}", "outbox");
         let url = console.url(&path);
         let req = |key: Option<&str>| {
             let mut r = client().request(method.to_uppercase().parse().unwrap(), &url);
@@ -626,4 +627,69 @@ async fn the_funnel_counts_each_step_from_the_lifecycle_timestamps() {
     assert_eq!(f["per_artist"][0]["artist"], json!("demo"));
     assert_eq!(f["per_week"].as_array().unwrap().len(), 1);
     assert_eq!(get(&console.url("/admin/funnel?weeks=0")).await.0, 400);
+}
+
+#[tokio::test]
+async fn parked_rows_are_listed_and_put_back() {
+    let env = TestEnv::new().await;
+    let console = start_console(&env, Some(ADMIN_KEY), &[]).await;
+    let (s, body) = get(&console.url("/admin/parked")).await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body, json!({"parked": []}));
+
+    // An outbox row the relay gave up on (how it gets there: tests/tests/parking.rs).
+    let id = uuid::Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO outbox (id, topic, payload, attempts, last_error, parked_at, parked_reason)
+         VALUES ($1, 'jobs.nowhere', '{}', 10, 'no queue jobs.nowhere to route to', now(), 'failed 10 times')",
+    )
+    .bind(id)
+    .execute(&env.pool)
+    .await
+    .unwrap();
+    let (s, body) = get(&console.url("/admin/parked?loop=outbox")).await;
+    assert_eq!(s, 200, "{body}");
+    let parked = body["parked"].as_array().unwrap();
+    assert_eq!(parked.len(), 1, "{body}");
+    assert_eq!(parked[0]["loop"], json!("outbox"));
+    assert_eq!(parked[0]["id"], json!(id));
+    assert_eq!(parked[0]["what"], json!("jobs.nowhere"));
+    assert_eq!(parked[0]["attempts"], json!(10));
+    let (s, body) = get(&console.url("/admin/parked?loop=reminders")).await;
+    assert_eq!((s, body), (StatusCode::OK, json!({"parked": []})));
+    let (s, body) = get(&console.url("/admin/parked?loop=cron")).await;
+    assert_eq!(s, 400);
+    assert_eq!(error_code(&body), "invalid_loop");
+
+    let (s, body) = post(&console.url("/admin/parked/cron/retry"), None).await;
+    assert_eq!(s, 404, "{body}");
+    let other = uuid::Uuid::now_v7();
+    let (s, _) = post(
+        &console.url(&format!("/admin/parked/outbox/retry?id={other}")),
+        None,
+    )
+    .await;
+    assert_eq!(s, 404, "no such parked row");
+    let (s, body) = post(
+        &console.url(&format!("/admin/parked/outbox/retry?id={id}")),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body, json!({"loop": "outbox", "retried": 1}));
+    assert_eq!(
+        env.count(&format!(
+            "SELECT count(*) FROM outbox WHERE id = '{id}' AND parked_at IS NULL AND attempts = 0 AND published_at IS NULL"
+        ))
+        .await,
+        1,
+        "back in line for the relay"
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM system_events WHERE kind = 'rows_unparked' AND detail->>'by' = 'admin-api'")
+            .await,
+        1
+    );
+    let (_, body) = get(&console.url("/admin/parked")).await;
+    assert_eq!(body, json!({"parked": []}));
 }

@@ -55,3 +55,47 @@ fn the_demo_artist_file_is_the_seeded_demo_artist() {
     let file = ArtistConfig::from_toml(&read("deploy/local/demo-artist.toml")).unwrap();
     assert_eq!(file, ArtistConfig::demo());
 }
+
+#[test]
+fn queue_alerts_fire_at_half_and_ninety_percent_of_the_default_queue_length() {
+    let alerts = read("deploy/prometheus/alerts.yml");
+    let max = shared::config::QueueLimits::DEFAULT_WORK;
+    for (alert, threshold) in [
+        ("InklineQueueFilling", max / 2),
+        ("InklineQueueNearlyFull", max * 9 / 10),
+    ] {
+        let rule = alerts
+            .split("- alert: ")
+            .find(|r| r.starts_with(alert))
+            .unwrap_or_else(|| panic!("{alert} is missing"));
+        assert!(
+            rule.contains(&format!("> {threshold}\n")),
+            "{alert} should fire above {threshold}: {rule}"
+        );
+    }
+}
+
+/// `promtool test rules` on the alert unit tests, where promtool is installed (`apt-get install
+/// prometheus`); the deploy files are checked without it above.
+#[test]
+fn alert_rules_pass_their_promtool_tests() {
+    let dir = format!("{}/../deploy/prometheus", env!("CARGO_MANIFEST_DIR"));
+    let out = match std::process::Command::new("promtool")
+        .args(["test", "rules", "alerts_test.yml"])
+        .current_dir(&dir)
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("promtool not installed: alert unit tests not run");
+            return;
+        }
+        Err(e) => panic!("promtool: {e}"),
+    };
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -8,6 +8,7 @@ use harness::env::STRIPE_WEBHOOK_SECRET;
 use harness::{Running, TestEnv, eventually};
 use serde_json::{Value, json};
 use shared::actions::{self, Action, ActionError};
+use shared::config::ParkingConfig;
 use shared::conversation::LeadState;
 use shared::domain::Status;
 use shared::fakes::{FakeStripe, StripeFault};
@@ -650,7 +651,7 @@ async fn the_sweep_expires_links_whose_time_passed_without_an_event() {
     let lead = seed(&w.env, wa, Status::PendingApproval).await;
     approve_and_wait_for_link(&w, lead, wa).await;
     assert_eq!(
-        workers::payments::sweep_expired(&w.env.pool, Utc::now())
+        workers::payments::sweep_expired(&w.env.pool, Utc::now(), &ParkingConfig::default())
             .await
             .unwrap(),
         0,
@@ -658,14 +659,14 @@ async fn the_sweep_expires_links_whose_time_passed_without_an_event() {
     );
     let later = Utc::now() + chrono::Duration::hours(25);
     assert_eq!(
-        workers::payments::sweep_expired(&w.env.pool, later)
+        workers::payments::sweep_expired(&w.env.pool, later, &ParkingConfig::default())
             .await
             .unwrap(),
         1
     );
     assert_eq!(status(&w.env, lead).await, "DEPOSIT_EXPIRED");
     assert_eq!(
-        workers::payments::sweep_expired(&w.env.pool, later)
+        workers::payments::sweep_expired(&w.env.pool, later, &ParkingConfig::default())
             .await
             .unwrap(),
         0,
@@ -698,9 +699,13 @@ async fn a_delayed_payment_then_a_refund() {
         "unpaid: wait for the async event"
     );
     assert_eq!(
-        workers::payments::sweep_expired(&w.env.pool, Utc::now() + chrono::Duration::hours(25))
-            .await
-            .unwrap(),
+        workers::payments::sweep_expired(
+            &w.env.pool,
+            Utc::now() + chrono::Duration::hours(25),
+            &ParkingConfig::default(),
+        )
+        .await
+        .unwrap(),
         0,
         "a processing payment is not expired"
     );

@@ -6,6 +6,8 @@ pub mod observed;
 pub mod payments;
 pub mod relay;
 pub mod reminders;
+pub mod retention;
+pub mod rows;
 pub mod sender;
 
 use shared::bus::Bus;

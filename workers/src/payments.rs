@@ -18,6 +18,7 @@ use shared::bus::consume::RetryPolicy;
 use shared::bus::topology::{INBOUND_STRIPE, JOBS_PAYMENTS};
 use shared::bus::{Handler, Outcome, Received};
 use shared::clients::stripe::{CheckoutRequest, StripeClient, StripeError};
+use shared::config::ParkingConfig;
 use shared::conversation::copy::Phrases;
 use shared::conversation::{DepositStatus, Event, ExpiryReason, PaymentEvent, Recipient, Severity};
 use shared::domain::{Currency, Money};
@@ -28,6 +29,7 @@ use shared::store::artists::{self, Artist};
 use shared::store::deposits::{self, DepositRow};
 use shared::store::effects::{self, Subject};
 use shared::store::leads::{self, LeadRow};
+use shared::store::parking::Loop;
 use shared::store::{processed, system_events};
 use shared::webhook::stripe::{
     self as stripe_event, ChargeObject, EventObject, SessionObject, StripeEvent,
@@ -83,7 +85,11 @@ pub async fn run(fleet: Fleet, shutdown: Shutdown) {
     tokio::join!(
         crate::observed::consume(&fleet, JOBS_PAYMENTS, jobs, shutdown.clone()),
         crate::observed::consume(&fleet, INBOUND_STRIPE, events, shutdown.clone()),
-        sweep_loop(fleet.pool.clone(), shutdown.clone()),
+        sweep_loop(
+            fleet.pool.clone(),
+            fleet.cfg.parking.clone(),
+            shutdown.clone()
+        ),
     );
 }
 
@@ -756,46 +762,83 @@ async fn refund_event(
 }
 
 /// Expires open links whose time passed (Stripe's own event may come later or never reach us).
-/// Returns how many were expired. Safe to run on several replicas at once.
-pub async fn sweep_expired(pool: &PgPool, now: DateTime<Utc>) -> anyhow::Result<usize> {
+/// Returns how many were expired. Safe to run on several replicas at once. Each link is handled
+/// in its own transaction: one that fails is recorded against its deposit (retried with back-off,
+/// parked after `ROW_MAX_ATTEMPTS`) and the others go on; `Err` means the database is unreachable.
+pub async fn sweep_expired(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+    parking: &ParkingConfig,
+) -> anyhow::Result<usize> {
     let mut done = 0;
     for (id, lead_id) in deposits::due_for_expiry(pool, now, SWEEP_BATCH).await? {
-        let mut tx = pool.begin().await?;
-        let Some((lead, artist)) = lock_lead(&mut tx, lead_id).await? else {
-            continue;
-        };
-        let Some(dep) = deposits::lock_due(&mut tx, id, now).await? else {
-            continue;
-        };
-        deposits::set_status(&mut tx, dep.id, "expired").await?;
-        let attempt = u32::try_from(dep.attempt).unwrap_or(0);
-        let cid = shared::telemetry::new_correlation_id();
-        decide(
-            &mut tx,
-            &lead,
-            &artist,
-            PaymentEvent::Expired {
-                attempt,
-                reason: ExpiryReason::LinkExpired,
-            },
-            &cid,
-        )
-        .await?;
-        tx.commit().await?;
-        done += 1;
+        match expire_one(pool, id, lead_id, now).await {
+            Ok(true) => done += 1,
+            Ok(false) => {}
+            Err(e) => {
+                crate::rows::on_row_error(pool, Loop::ExpirySweep, id, e, parking).await?;
+            }
+        }
     }
     Ok(done)
 }
 
-async fn sweep_loop(pool: PgPool, shutdown: Shutdown) {
+/// Expires one link under the lead's and the deposit's locks; false when there was nothing to do.
+async fn expire_one(
+    pool: &PgPool,
+    id: Uuid,
+    lead_id: Uuid,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let mut tx = pool.begin().await?;
+    let Some((lead, artist)) = lock_lead(&mut tx, lead_id).await? else {
+        return Ok(false);
+    };
+    let Some(dep) = deposits::lock_due(&mut tx, id, now).await? else {
+        return Ok(false);
+    };
+    deposits::set_status(&mut tx, dep.id, "expired").await?;
+    let attempt = u32::try_from(dep.attempt).unwrap_or(0);
+    let cid = shared::telemetry::new_correlation_id();
+    decide(
+        &mut tx,
+        &lead,
+        &artist,
+        PaymentEvent::Expired {
+            attempt,
+            reason: ExpiryReason::LinkExpired,
+        },
+        &cid,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+async fn sweep_loop(pool: PgPool, parking: ParkingConfig, shutdown: Shutdown) {
+    let mut outages = 0u32;
     loop {
-        match sweep_expired(&pool, Utc::now()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(expired = n, "deposit links expired"),
-            Err(e) => tracing::warn!(error = %e, "deposit expiry sweep failed; next round retries"),
-        }
+        let wait = match sweep_expired(&pool, Utc::now(), &parking).await {
+            Ok(n) => {
+                outages = 0;
+                if n > 0 {
+                    tracing::info!(expired = n, "deposit links expired");
+                }
+                SWEEP_EVERY
+            }
+            Err(e) => {
+                outages = outages.saturating_add(1);
+                let delay = shared::bus::connection::backoff_delay(outages);
+                tracing::warn!(
+                    error = format!("{e:#}"),
+                    retry_in_ms = delay.as_millis() as u64,
+                    "deposit expiry sweep stopped (database unavailable?); backing off"
+                );
+                delay
+            }
+        };
         tokio::select! {
-            _ = tokio::time::sleep(SWEEP_EVERY) => {}
+            _ = tokio::time::sleep(wait) => {}
             _ = shutdown.wait() => break,
         }
     }

@@ -1,26 +1,66 @@
 //! Outbox relay: publishes committed outbox rows with confirms, then marks them. Several relays can
 //! run (`FOR UPDATE SKIP LOCKED`); woken by LISTEN/NOTIFY with a polling fallback. A crash between
 //! publish and mark republishes the rows; consumers drop those duplicates by message id.
+//!
+//! One bad row doesn't stop the others. A publish that fails because of the row (no queue routes
+//! its topic) is counted against it, retried with back-off and parked after `ROW_MAX_ATTEMPTS`; a
+//! full queue (nack) holds its rows back briefly without counting; a broker that is down, silent or
+//! failing (`PublishError::is_unavailable`) counts nothing and the relay backs off.
 
 use crate::Fleet;
 use futures::future::join_all;
+use shared::bus::PublishError;
 use shared::failpoint;
 use shared::metrics::metrics;
 use shared::shutdown::Shutdown;
 use shared::store::outbox;
+use shared::store::parking::{self, Failure, Loop};
 use sqlx::postgres::PgListener;
 use std::time::Duration;
+use uuid::Uuid;
 
 const BATCH: i64 = 200;
+
+/// How long rows wait when their queue refused them (full): not an attempt, just patience.
+pub const QUEUE_FULL_WAIT: Duration = Duration::from_secs(5);
 
 /// The result of one relay pass.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Pass {
-    Published(usize),
+    /// Rows were handled: `published` confirmed; `failed` recorded against their rows (of which
+    /// `parked` now wait for a person); `held` refused by a full queue and held back.
+    Worked {
+        published: usize,
+        failed: usize,
+        parked: usize,
+        held: usize,
+    },
     Empty,
 }
 
-/// Claims a batch, publishes every row (confirms awaited together), marks them, commits.
+/// What one publish result means for its row.
+enum Verdict {
+    Published,
+    /// The queue is full: hold the row back, count nothing.
+    Held,
+    /// The row's own failure: counted, retried with back-off, parked eventually.
+    Failed(String),
+    /// The broker is down, silent or failing: count nothing, end the pass and back off.
+    Outage(String),
+}
+
+fn verdict(result: Result<(), PublishError>) -> Verdict {
+    match result {
+        Ok(()) => Verdict::Published,
+        Err(PublishError::Nacked) => Verdict::Held,
+        Err(e) if e.is_unavailable() => Verdict::Outage(e.to_string()),
+        Err(e) => Verdict::Failed(e.to_string()),
+    }
+}
+
+/// Claims a batch, publishes every row (confirms awaited together), marks the published ones and
+/// records the failures in the same transaction, commits. `Err` when the database or the broker
+/// is unavailable (nothing is counted against any row).
 pub async fn relay_once(fleet: &Fleet) -> anyhow::Result<Pass> {
     let mut tx = fleet.pool.begin().await?;
     let rows = outbox::claim(&mut tx, BATCH).await?;
@@ -34,28 +74,61 @@ pub async fn relay_once(fleet: &Fleet) -> anyhow::Result<Pass> {
     }))
     .await;
     let mut done = Vec::with_capacity(rows.len());
-    let mut failed = Vec::new();
+    let mut held: Vec<Uuid> = Vec::new();
+    let mut failed: Vec<(Uuid, String)> = Vec::new();
+    let mut outage = None;
     let now = chrono::Utc::now();
     for (row, res) in rows.iter().zip(results) {
-        match res {
-            Ok(()) => {
+        match verdict(res) {
+            Verdict::Published => {
                 done.push(row.id);
                 let lag = (now - row.created_at).num_milliseconds().max(0) as f64 / 1000.0;
                 metrics().outbox_lag_seconds.observe(lag);
             }
-            Err(e) => failed.push((row.id, e.to_string())),
+            Verdict::Held => held.push(row.id),
+            Verdict::Failed(e) => failed.push((row.id, e)),
+            Verdict::Outage(e) => outage = Some(e),
         }
     }
     failpoint::hit("relay.after_publish");
     outbox::mark_published(&mut tx, &done).await?;
+    if !held.is_empty() {
+        outbox::defer(
+            &mut tx,
+            &held,
+            QUEUE_FULL_WAIT,
+            "queue full (publish refused)",
+        )
+        .await?;
+    }
+    let mut recorded = Vec::with_capacity(failed.len());
+    for (id, error) in &failed {
+        tracing::warn!(row_id = %id, %error, "outbox row not published; the others go on");
+        recorded.push(
+            parking::record_failure(&mut tx, Loop::Outbox, *id, error, &fleet.cfg.parking).await?,
+        );
+    }
     tx.commit().await?;
     metrics().outbox_published.inc_by(done.len() as u64);
-    if let Some((_, err)) = failed.first() {
-        let ids: Vec<_> = failed.iter().map(|(id, _)| *id).collect();
-        let _ = outbox::mark_failed(&fleet.pool, &ids, err).await;
-        anyhow::bail!("{} outbox rows not published: {err}", failed.len());
+    for f in &recorded {
+        parking::count(Loop::Outbox, f);
     }
-    Ok(Pass::Published(done.len()))
+    if let Some(e) = outage {
+        anyhow::bail!(
+            "broker unavailable ({e}); {} of {} rows published",
+            done.len(),
+            rows.len()
+        );
+    }
+    Ok(Pass::Worked {
+        published: done.len(),
+        failed: failed.len(),
+        parked: recorded
+            .iter()
+            .filter(|f| matches!(f, Failure::Parked { .. }))
+            .count(),
+        held: held.len(),
+    })
 }
 
 /// Runs until shutdown.
@@ -72,7 +145,9 @@ pub async fn run(fleet: Fleet, shutdown: Shutdown) {
             continue;
         }
         match relay_once(&fleet).await {
-            Ok(Pass::Published(_)) => {
+            // Rows that failed or were held are out of the next claim until their time comes, so
+            // going again at once cannot spin on them.
+            Ok(Pass::Worked { .. }) => {
                 failures = 0;
                 continue;
             }

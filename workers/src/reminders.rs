@@ -1,13 +1,18 @@
 //! Reminders role: fires due reminders. A `tick` reminder feeds `Event::Tick` to the engine (abandon,
 //! stale, handover holding messages); each one is handled in its own transaction, locking the lead
 //! first and the reminder second (the same order the conversation worker uses).
+//!
+//! One reminder's failure does not stop the others: it is recorded against that reminder, retried
+//! with back-off and parked after `ROW_MAX_ATTEMPTS` (`crate::rows`). The role also runs retention
+//! (`crate::retention`): it is the fleet's time-driven role.
 
 use crate::Fleet;
+use crate::rows;
 use shared::conversation::{Event, Severity};
 use shared::shutdown::Shutdown;
 use shared::store::effects::{self, Subject};
-use shared::store::{artists, leads, system_events};
-use sqlx::Row;
+use shared::store::parking::{Failure, Loop};
+use shared::store::{artists, leads, reminders, system_events};
 use uuid::Uuid;
 
 const BATCH: i64 = 100;
@@ -20,23 +25,36 @@ pub enum Fired {
     Skipped,
 }
 
-/// Fires every reminder due now; returns how many fired.
-pub async fn fire_due(fleet: &Fleet) -> anyhow::Result<usize> {
-    let due = sqlx::query(
-        "SELECT id, lead_id FROM reminders WHERE fired_at IS NULL AND cancelled_at IS NULL AND due_at <= now()
-         ORDER BY due_at LIMIT $1",
-    )
-    .bind(BATCH)
-    .fetch_all(&fleet.pool)
-    .await?;
-    let mut fired = 0;
-    for row in due {
-        let (id, lead_id): (Uuid, Uuid) = (row.try_get("id")?, row.try_get("lead_id")?);
-        if fire_one(fleet, id, lead_id).await? == Fired::Fired {
-            fired += 1;
+/// What one pass did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Pass {
+    pub fired: usize,
+    /// Reminders whose own processing failed (retried later).
+    pub failed: usize,
+    /// Of those, the ones that have now failed too often and were parked.
+    pub parked: usize,
+}
+
+/// Fires every reminder due now, each in its own transaction. A reminder that fails is recorded and
+/// skipped; `Err` means the database is unreachable (the pass stopped, nothing was counted).
+pub async fn fire_due(fleet: &Fleet) -> anyhow::Result<Pass> {
+    let mut pass = Pass::default();
+    for (id, lead_id) in reminders::due(&fleet.pool, BATCH).await? {
+        match fire_one(fleet, id, lead_id).await {
+            Ok(Fired::Fired) => pass.fired += 1,
+            Ok(Fired::Skipped) => {}
+            Err(e) => {
+                let failure =
+                    rows::on_row_error(&fleet.pool, Loop::Reminders, id, e, &fleet.cfg.parking)
+                        .await?;
+                pass.failed += 1;
+                if matches!(failure, Failure::Parked { .. }) {
+                    pass.parked += 1;
+                }
+            }
         }
     }
-    Ok(fired)
+    Ok(pass)
 }
 
 async fn fire_one(fleet: &Fleet, id: Uuid, lead_id: Uuid) -> anyhow::Result<Fired> {
@@ -44,14 +62,7 @@ async fn fire_one(fleet: &Fleet, id: Uuid, lead_id: Uuid) -> anyhow::Result<Fire
     let Some(lead) = leads::lock(&mut tx, lead_id).await? else {
         return Ok(Fired::Skipped);
     };
-    let kind: Option<String> = sqlx::query_scalar(
-        "UPDATE reminders SET fired_at = now()
-         WHERE id = $1 AND fired_at IS NULL AND cancelled_at IS NULL AND due_at <= now() RETURNING kind",
-    )
-    .bind(id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(kind) = kind else {
+    let Some(kind) = reminders::mark_fired(&mut tx, id).await? else {
         return Ok(Fired::Skipped);
     };
     let Some(artist) = artists::by_id(&mut *tx, lead.artist_id).await? else {
@@ -102,19 +113,46 @@ async fn fire_one(fleet: &Fleet, id: Uuid, lead_id: Uuid) -> anyhow::Result<Fire
     Ok(Fired::Fired)
 }
 
-/// Runs until shutdown, checking every `REMINDERS_POLL_MS` (default 5 s).
+/// Runs until shutdown, checking every `REMINDERS_POLL_MS` (default 5 s); retention runs beside it.
 pub async fn run(fleet: Fleet, shutdown: Shutdown) {
+    tokio::join!(
+        fire_loop(&fleet, &shutdown),
+        crate::retention::run(&fleet, &shutdown)
+    );
+    tracing::info!("reminders stopped");
+}
+
+async fn fire_loop(fleet: &Fleet, shutdown: &Shutdown) {
     let poll = fleet.cfg.reminders_poll;
+    let mut outages = 0u32;
     while !shutdown.is_triggered() {
-        match fire_due(&fleet).await {
-            Ok(n) if n > 0 => tracing::info!(fired = n, "reminders fired"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "reminders pass failed"),
-        }
+        let wait = match fire_due(fleet).await {
+            Ok(pass) => {
+                outages = 0;
+                if pass != Pass::default() {
+                    tracing::info!(
+                        fired = pass.fired,
+                        failed = pass.failed,
+                        parked = pass.parked,
+                        "reminders pass"
+                    );
+                }
+                poll
+            }
+            Err(e) => {
+                outages = outages.saturating_add(1);
+                let delay = shared::bus::connection::backoff_delay(outages);
+                tracing::warn!(
+                    error = format!("{e:#}"),
+                    retry_in_ms = delay.as_millis() as u64,
+                    "reminders pass stopped (database unavailable?); backing off"
+                );
+                delay
+            }
+        };
         tokio::select! {
-            _ = tokio::time::sleep(poll) => {}
+            _ = tokio::time::sleep(wait) => {}
             _ = shutdown.wait() => break,
         }
     }
-    tracing::info!("reminders stopped");
 }

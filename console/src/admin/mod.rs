@@ -6,6 +6,7 @@ pub mod dlq;
 pub mod error;
 pub mod funnel;
 pub mod leads;
+pub mod parked;
 
 use crate::auth::ApiKeyCheck;
 use crate::server::AppState;
@@ -31,6 +32,8 @@ pub fn routes() -> Vec<(&'static str, String)> {
         ("get", "/admin/dlq".into()),
         ("post", "/admin/dlq/{queue}/replay".into()),
         ("get", "/admin/funnel".into()),
+        ("get", "/admin/parked".into()),
+        ("post", "/admin/parked/{loop}/retry".into()),
     ];
     r.extend(
         crate::actions::NAMES
@@ -51,6 +54,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/dlq", get(dlq::list))
         .route("/admin/dlq/{queue}/replay", post(dlq::replay))
         .route("/admin/funnel", get(funnel::show))
+        .route("/admin/parked", get(parked::list))
+        .route("/admin/parked/{loop}/retry", post(parked::retry))
         .route_layer(axum::middleware::from_fn_with_state(state, require_key))
 }
 

@@ -21,21 +21,32 @@ use tokio::sync::watch;
 pub enum PublishError {
     #[error("not connected to the broker")]
     NotConnected,
-    #[error("the broker refused the message (nack)")]
+    /// The broker refused to store the message (`basic.nack`). Every queue is declared with
+    /// `x-max-length` and `x-overflow: reject-publish`, so this is what a **full queue** answers
+    /// (or a quorum queue without a leader): back off and try again later — the ingress answers
+    /// 503 with `Retry-After`; the relay holds the row back without counting an attempt.
+    #[error("the broker refused the message (nack): the queue is full or cannot take it now")]
     Nacked,
     #[error("no queue {0} to route to")]
     Unroutable(String),
     #[error("no confirm within the timeout")]
     Timeout,
+    /// The channel was not in confirm mode (a bug): nothing says the message was stored.
+    #[error("no publisher confirm was requested")]
+    Unconfirmed,
     #[error("broker error: {0}")]
     Broker(#[from] lapin::Error),
 }
 
 impl PublishError {
     /// The broker is out of reach or pushing back (a full queue refuses with a nack): not the
-    /// fault of the message being published. An unroutable message is a missing queue — a bug.
+    /// fault of the message being published. An unroutable message is a missing queue, and an
+    /// unconfirmed one a channel without confirms — both bugs.
     pub fn is_unavailable(&self) -> bool {
-        !matches!(self, PublishError::Unroutable(_))
+        !matches!(
+            self,
+            PublishError::Unroutable(_) | PublishError::Unconfirmed
+        )
     }
 
     pub fn reason(&self) -> &'static str {
@@ -44,6 +55,7 @@ impl PublishError {
             PublishError::Nacked => "nacked",
             PublishError::Unroutable(_) => "unroutable",
             PublishError::Timeout => "timeout",
+            PublishError::Unconfirmed => "unconfirmed",
             PublishError::Broker(_) => "broker_error",
         }
     }
@@ -141,11 +153,7 @@ impl Bus {
         let props = ConnectionProperties::default()
             .with_connection_name(LongString::from(format!("inkline-{}", self.inner.name)));
         let conn = Connection::connect(self.inner.cfg.amqp_url.expose(), props).await?;
-        let setup = conn.create_channel().await?;
-        topology::declare(&setup).await?;
-        let _ = setup
-            .close(200, ShortString::from("topology declared"))
-            .await;
+        topology::declare(&conn, &self.inner.cfg.limits).await?;
         let publisher = conn.create_channel().await?;
         publisher
             .confirm_select(ConfirmSelectOptions::default())
@@ -241,7 +249,7 @@ impl Bus {
             Ok(Ok(Confirmation::Ack(None))) => Ok(()),
             Ok(Ok(Confirmation::Ack(Some(_)))) => Err(PublishError::Unroutable(queue.to_owned())),
             Ok(Ok(Confirmation::Nack(_))) => Err(PublishError::Nacked),
-            Ok(Ok(Confirmation::NotRequested)) => Err(PublishError::Nacked),
+            Ok(Ok(Confirmation::NotRequested)) => Err(PublishError::Unconfirmed),
         }
     }
 

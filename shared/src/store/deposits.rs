@@ -217,14 +217,19 @@ pub async fn mark_refunded(
     Ok(())
 }
 
-/// Open links whose time passed, oldest first (candidates; each is re-checked under locks).
+/// Open links whose time passed, oldest first (candidates; each is re-checked under locks). Links
+/// the sweep parked, or whose last expiry attempt failed less than its back-off ago, wait
+/// (`store::parking`).
 pub async fn due_for_expiry(
     db: impl PgExecutor<'_>,
     now: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<(Uuid, Uuid)>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT id, lead_id FROM deposits WHERE status = 'pending' AND expires_at <= $1 ORDER BY expires_at LIMIT $2",
+        "SELECT id, lead_id FROM deposits
+         WHERE status = 'pending' AND expires_at <= $1 AND expiry_parked_at IS NULL
+           AND (expiry_next_attempt_at IS NULL OR expiry_next_attempt_at <= $1)
+         ORDER BY expires_at LIMIT $2",
     )
     .bind(now)
     .bind(limit)
@@ -242,7 +247,8 @@ pub async fn lock_due(
     now: DateTime<Utc>,
 ) -> Result<Option<DepositRow>, sqlx::Error> {
     let row = sqlx::query(&format!(
-        "SELECT {COLS} FROM deposits WHERE id = $1 AND status = 'pending' AND expires_at <= $2 FOR UPDATE SKIP LOCKED"
+        "SELECT {COLS} FROM deposits WHERE id = $1 AND status = 'pending' AND expires_at <= $2
+         AND expiry_parked_at IS NULL FOR UPDATE SKIP LOCKED"
     ))
     .bind(id)
     .bind(now)

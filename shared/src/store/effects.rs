@@ -90,6 +90,14 @@ pub async fn apply(
                 )
                 .await?;
             }
+            // No role drains this queue yet (Sheets, Calendar): queueing would only grow it.
+            // The switch is `topology::has_consumer`; docs/decisions.md says how to backfill.
+            Effect::Job { topic, .. } if !topology::has_consumer(topic) => {
+                crate::metrics::metrics()
+                    .jobs_withheld
+                    .with_label_values(&[topic.as_str()])
+                    .inc();
+            }
             Effect::Job { topic, payload } => {
                 // The pure core cannot know ids; every job names its lead and artist.
                 let mut payload = payload.clone();

@@ -12,8 +12,10 @@ pub mod media;
 pub mod messages;
 pub mod outbox;
 pub mod pacing;
+pub mod parking;
 pub mod processed;
 pub mod reminders;
+pub mod retention;
 pub mod system_events;
 
 impl From<sqlx::Error> for leads::LeadError {

@@ -41,11 +41,14 @@ impl OutboxRow {
     }
 }
 
-/// Locks up to `limit` unpublished rows, oldest first, skipping rows another relay holds.
+/// Locks up to `limit` unpublished rows, oldest first, skipping rows another relay holds, parked
+/// rows, and rows waiting out their back-off after a failed publish (`store::parking`).
 pub async fn claim(tx: &mut PgConnection, limit: i64) -> Result<Vec<OutboxRow>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT id, topic, payload, headers->>'correlation_id' AS cid, created_at FROM outbox
-         WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
+         WHERE published_at IS NULL AND parked_at IS NULL
+           AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+         ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
     )
     .bind(limit)
     .fetch_all(tx)
@@ -73,22 +76,31 @@ pub async fn mark_published(tx: &mut PgConnection, ids: &[Uuid]) -> Result<(), s
     Ok(())
 }
 
-pub async fn mark_failed(
-    db: impl PgExecutor<'_>,
+/// Holds rows back for `delay` without counting an attempt: their queue refused them for now
+/// (full), which says nothing about the rows themselves.
+pub async fn defer(
+    tx: &mut PgConnection,
     ids: &[Uuid],
-    error: &str,
+    delay: std::time::Duration,
+    reason: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1)")
-        .bind(ids)
-        .bind(error)
-        .execute(db)
-        .await?;
+    sqlx::query(
+        "UPDATE outbox SET next_attempt_at = now() + $2 * interval '1 millisecond', last_error = $3
+         WHERE id = ANY($1)",
+    )
+    .bind(ids)
+    .bind(delay.as_millis() as f64)
+    .bind(reason)
+    .execute(tx)
+    .await?;
     Ok(())
 }
 
-/// Rows waiting to be published (for readiness and the console).
+/// Rows waiting to be published (for readiness and the console); parked rows are not waiting.
 pub async fn pending(db: impl PgExecutor<'_>) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
-        .fetch_one(db)
-        .await
+    sqlx::query_scalar(
+        "SELECT count(*) FROM outbox WHERE published_at IS NULL AND parked_at IS NULL",
+    )
+    .fetch_one(db)
+    .await
 }

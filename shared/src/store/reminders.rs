@@ -1,7 +1,7 @@
 //! Reminders: scheduled per lead and kind, fired by the reminders worker.
 
 use chrono::{DateTime, Utc};
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgExecutor, Row};
 use uuid::Uuid;
 
 /// Schedules a reminder, replacing a pending one of the same kind.
@@ -37,4 +37,35 @@ pub async fn cancel(
     .execute(tx)
     .await?;
     Ok(())
+}
+
+/// Reminders due now, oldest first: not fired, cancelled or parked, and not waiting for a retry
+/// after a failure (`store::parking`). Candidates only: [`mark_fired`] re-checks under a lock.
+pub async fn due(db: impl PgExecutor<'_>, limit: i64) -> Result<Vec<(Uuid, Uuid)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id, lead_id FROM reminders
+         WHERE fired_at IS NULL AND cancelled_at IS NULL AND parked_at IS NULL AND due_at <= now()
+           AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+         ORDER BY due_at LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("lead_id")?)))
+        .collect()
+}
+
+/// Marks a reminder fired if it is still due, pending and not parked; its kind, or `None` when
+/// another replica fired it first or it was cancelled meanwhile.
+pub async fn mark_fired(tx: &mut PgConnection, id: Uuid) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE reminders SET fired_at = now()
+         WHERE id = $1 AND fired_at IS NULL AND cancelled_at IS NULL AND parked_at IS NULL
+           AND due_at <= now()
+         RETURNING kind",
+    )
+    .bind(id)
+    .fetch_optional(tx)
+    .await
 }

@@ -162,8 +162,7 @@ async fn confirm_ceiling(f: &HashMap<String, String>) -> Res<serde_json::Value> 
     let w = World::create(f, false).await?;
     let result = async {
         let conn = Connection::connect(&w.amqp_url(), ConnectionProperties::default()).await?;
-        let setup = conn.create_channel().await?;
-        topology::declare(&setup).await?;
+        topology::declare(&conn, &shared::config::QueueLimits::default()).await?;
         let ch = conn.create_channel().await?;
         ch.confirm_select(ConfirmSelectOptions::default()).await?;
         let size = sample_message(0).payload.len();
@@ -228,8 +227,7 @@ async fn worker_drain(f: &HashMap<String, String>) -> Res<serde_json::Value> {
     let w = World::create(f, true).await?;
     let result = async {
         let conn = Connection::connect(&w.amqp_url(), ConnectionProperties::default()).await?;
-        let setup = conn.create_channel().await?;
-        topology::declare(&setup).await?;
+        topology::declare(&conn, &shared::config::QueueLimits::default()).await?;
         let ch = conn.create_channel().await?;
         ch.confirm_select(ConfirmSelectOptions::default()).await?;
         let artist = ArtistConfig::demo();
