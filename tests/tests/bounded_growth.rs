@@ -357,3 +357,41 @@ async fn two_retention_runs_at_once_share_the_work_without_errors() {
     }
     assert_eq!(counts(&env).await, [10; 4], "young rows kept");
 }
+
+#[tokio::test]
+async fn a_full_inbound_queue_makes_the_ingress_answer_503_queue_full_with_retry_after() {
+    let mut env = TestEnv::new().await;
+    env.extra_env.insert("QUEUE_MAX_LENGTH".into(), "2".into());
+    let ingress = env.start_ingress().await;
+    let mut refused = None;
+    for n in 0..20 {
+        let body = payloads::text(
+            &env.artist.phone_number_id,
+            "447700900555",
+            "Sam",
+            &format!("wamid.full.{n}"),
+            1_764_064_800,
+            "hi",
+        );
+        let resp = env.post_whatsapp(&ingress, &body).await;
+        if resp.status() != 200 {
+            refused = Some(resp);
+            break;
+        }
+    }
+    let resp = refused.expect("a full queue refuses a webhook");
+    assert_eq!(resp.status(), 503);
+    assert_eq!(
+        resp.headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("5")
+    );
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "queue_full");
+    assert_eq!(
+        env.queue_depth(topology::INBOUND_WHATSAPP).await,
+        3,
+        "limit 2, one over; nothing dropped"
+    );
+}

@@ -7,8 +7,8 @@ use crate::json_depth::{self, MAX_JSON_DEPTH};
 use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode};
 use futures::StreamExt;
-use shared::bus::Outgoing;
 use shared::bus::message::H_RECEIVED_AT;
+use shared::bus::{Outgoing, PublishError};
 use shared::metrics::metrics;
 use tokio::sync::OwnedSemaphorePermit;
 
@@ -245,11 +245,16 @@ pub async fn publish(
         }
         Err(e) => {
             tracing::warn!(correlation_id = %cid, error = %e, "could not publish webhook; answering 503");
+            // A full queue refuses with a nack: the sender backs off (Retry-After) like for an outage.
+            let (code, message) = match e {
+                PublishError::Nacked => ("queue_full", "the queue is full; try again shortly"),
+                _ => ("broker_unavailable", "try again shortly"),
+            };
             Err(reject(
                 source,
                 StatusCode::SERVICE_UNAVAILABLE,
-                "broker_unavailable",
-                "try again shortly",
+                code,
+                message,
             ))
         }
     }
