@@ -291,6 +291,10 @@ pub struct WorkerConfig {
     pub outbox_poll: Duration,
     /// How often the reminders role looks for due reminders (`REMINDERS_POLL_MS`).
     pub reminders_poll: Duration,
+    /// How long a queued outbound message may go unvisited by any sender, past when one was
+    /// expected, before it is parked as stalled (its job lost to the DLQ without the handler
+    /// knowing) and younger messages to the same client stop waiting for it (`SEND_STALL_SECS`).
+    pub send_stall: Duration,
 }
 
 impl WorkerConfig {
@@ -310,6 +314,12 @@ impl WorkerConfig {
             ),
             outbox_poll: env.millis("OUTBOX_POLL_MS", 1_000),
             reminders_poll: env.millis("REMINDERS_POLL_MS", 5_000),
+            send_stall: Duration::from_secs(env.parse(
+                "SEND_STALL_SECS",
+                900,
+                "a positive number of seconds",
+            ))
+            .max(Duration::from_secs(1)),
         };
         env.finish().map(|()| cfg)
     }

@@ -6,6 +6,7 @@ pub mod dlq;
 pub mod error;
 pub mod funnel;
 pub mod leads;
+pub mod messages;
 
 use crate::auth::ApiKeyCheck;
 use crate::server::AppState;
@@ -30,6 +31,7 @@ pub fn routes() -> Vec<(&'static str, String)> {
         ("put", "/admin/artists/{slug}".into()),
         ("get", "/admin/dlq".into()),
         ("post", "/admin/dlq/{queue}/replay".into()),
+        ("get", "/admin/messages".into()),
         ("get", "/admin/funnel".into()),
     ];
     r.extend(
@@ -50,6 +52,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/artists/{slug}", put(artists::put))
         .route("/admin/dlq", get(dlq::list))
         .route("/admin/dlq/{queue}/replay", post(dlq::replay))
+        .route("/admin/messages", get(messages::list))
         .route("/admin/funnel", get(funnel::show))
         .route_layer(axum::middleware::from_fn_with_state(state, require_key))
 }
