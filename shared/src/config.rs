@@ -384,6 +384,10 @@ pub struct WorkerConfig {
     pub parking: ParkingConfig,
     /// How long finished rows are kept.
     pub retention: RetentionConfig,
+    /// How long a queued outbound message may go unvisited by any sender, past when one was
+    /// expected, before it is parked as stalled (its job lost to the DLQ without the handler
+    /// knowing) and younger messages to the same client stop waiting for it (`SEND_STALL_SECS`).
+    pub send_stall: Duration,
 }
 
 impl WorkerConfig {
@@ -405,6 +409,12 @@ impl WorkerConfig {
             reminders_poll: env.millis("REMINDERS_POLL_MS", 5_000),
             parking: ParkingConfig::read(&mut env),
             retention: RetentionConfig::read(&mut env),
+            send_stall: Duration::from_secs(env.parse(
+                "SEND_STALL_SECS",
+                900,
+                "a positive number of seconds",
+            ))
+            .max(Duration::from_secs(1)),
         };
         env.finish().map(|()| cfg)
     }

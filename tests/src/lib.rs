@@ -5,6 +5,7 @@
 pub mod consult;
 pub mod env;
 pub mod fleet;
+pub mod outbound;
 pub mod proxy;
 pub mod wait;
 

@@ -778,3 +778,185 @@ async fn unknown_event_types_are_acked_and_ignored() {
         0
     );
 }
+
+/// Pays `session` and refunds it at the fake Stripe while no event reaches us; returns the two
+/// deliveries (`checkout.session.completed`, `charge.refunded`) to hand over in any order, and
+/// the payment intent.
+async fn pay_and_refund_unseen(
+    w: &World,
+    session: &str,
+) -> (
+    shared::fakes::WebhookDelivery,
+    shared::fakes::WebhookDelivery,
+    String,
+) {
+    w.stripe.set_webhook_url(None);
+    let completed = w.stripe.complete(session).await.unwrap();
+    let pi = w.stripe.session(session).unwrap().payment_intent.unwrap();
+    let refunded = w.stripe.refund(&pi).await.unwrap();
+    assert!(completed.status.is_none() && refunded.status.is_none());
+    w.stripe
+        .set_webhook_url(Some(w._ingress.url("/webhooks/stripe")));
+    (completed, refunded, pi)
+}
+
+async fn deliver(w: &World, d: &shared::fakes::WebhookDelivery) {
+    let again = w
+        .stripe
+        .send_event(d.body.clone(), d.signature.clone())
+        .await;
+    assert!(again.accepted(), "{again:?}");
+}
+
+/// How often the lead entered `to`.
+async fn entered(env: &TestEnv, lead: Uuid, to: &str) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM lead_status_history WHERE lead_id = $1 AND to_status = $2",
+    )
+    .bind(lead)
+    .bind(to)
+    .fetch_one(&env.pool)
+    .await
+    .unwrap()
+}
+
+async fn processed(env: &TestEnv, d: &shared::fakes::WebhookDelivery) -> bool {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM processed_events WHERE provider = 'stripe' AND id = $1)",
+    )
+    .bind(d.event["id"].as_str().unwrap())
+    .fetch_one(&env.pool)
+    .await
+    .unwrap()
+}
+
+/// Lookups of a payment intent's session at the fake Stripe: their HTTP statuses.
+fn lookups(w: &World, pi: &str) -> Vec<u16> {
+    w.stripe
+        .requests()
+        .into_iter()
+        .filter(|r| {
+            r.method == "GET"
+                && r.path == "/v1/checkout/sessions"
+                && r.param("payment_intent") == Some(pi)
+        })
+        .map(|r| r.status)
+        .collect()
+}
+
+/// The deposit paid and then wholly refunded, the lead REFUNDED having been paid once, and each
+/// message to the client sent once.
+async fn assert_paid_then_refunded(w: &World, lead: Uuid, wa: &str, pi: &str) {
+    let (deposit, refunded, payment_intent): (String, i64, Option<String>) = sqlx::query_as(
+        "SELECT status, amount_refunded, payment_intent FROM deposits WHERE lead_id = $1",
+    )
+    .bind(lead)
+    .fetch_one(&w.env.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (deposit.as_str(), refunded, payment_intent.as_deref()),
+        ("refunded", 15_000, Some(pi))
+    );
+    assert_eq!(status(&w.env, lead).await, "REFUNDED");
+    assert_eq!(entered(&w.env, lead, "DEPOSIT_PAID").await, 1, "paid once");
+    assert_eq!(entered(&w.env, lead, "REFUNDED").await, 1, "refunded once");
+    assert_eq!(client_texts(&w.env, wa, "deposit is in").len(), 1);
+    assert_eq!(client_texts(&w.env, wa, "refunded").len(), 1);
+    assert_eq!(
+        w.env
+            .queue_depth(&shared::bus::topology::dlq(
+                shared::bus::topology::INBOUND_STRIPE
+            ))
+            .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_refund_that_overtakes_its_payment_waits_for_it_and_both_apply_once() {
+    let w = world().await;
+    let wa = "447700900615";
+    let lead = seed(&w.env, wa, Status::PendingApproval).await;
+    let session = approve_and_wait_for_link(&w, lead, wa).await;
+    let (completed, refunded, pi) = pay_and_refund_unseen(&w, &session).await;
+    // Stripe cannot be asked about the payment just now (two deliveries' worth of tries, ~7 s):
+    // the refund is retried, not dropped, and meanwhile the payment's own event arrives.
+    w.stripe.inject(StripeFault::api_error().times(8));
+    deliver(&w, &refunded).await;
+    eventually("the refund could not be matched yet", WAIT, || async {
+        lookups(&w, &pi).contains(&500).then_some(())
+    })
+    .await;
+    assert_eq!(status(&w.env, lead).await, "AWAITING_DEPOSIT");
+    assert!(
+        !processed(&w.env, &refunded).await,
+        "not recorded without its effect"
+    );
+
+    deliver(&w, &completed).await;
+    wait_status(&w.env, lead, "REFUNDED").await;
+    w.env.wait_quiescent(WAIT).await;
+    assert_paid_then_refunded(&w, lead, wa, &pi).await;
+    assert!(processed(&w.env, &refunded).await && processed(&w.env, &completed).await);
+    assert!(
+        !lookups(&w, &pi).contains(&200),
+        "the payment's own event matched the refund: {:?}",
+        lookups(&w, &pi)
+    );
+}
+
+#[tokio::test]
+async fn a_refund_whose_payment_event_never_arrives_is_matched_through_stripe() {
+    let w = world().await;
+    let wa = "447700900616";
+    let lead = seed(&w.env, wa, Status::PendingApproval).await;
+    let session = approve_and_wait_for_link(&w, lead, wa).await;
+    let (completed, refunded, pi) = pay_and_refund_unseen(&w, &session).await;
+    deliver(&w, &refunded).await;
+    wait_status(&w.env, lead, "REFUNDED").await;
+    w.env.wait_quiescent(WAIT).await;
+    assert_paid_then_refunded(&w, lead, wa, &pi).await;
+    assert_eq!(lookups(&w, &pi), [200], "one lookup of the payment intent");
+    assert!(processed(&w.env, &refunded).await);
+
+    // Should the payment's event come after all, it finds the deposit settled.
+    deliver(&w, &completed).await;
+    w.env.wait_quiescent(WAIT).await;
+    assert!(processed(&w.env, &completed).await);
+    assert_paid_then_refunded(&w, lead, wa, &pi).await;
+}
+
+#[tokio::test]
+async fn a_refund_stripe_cannot_match_is_dead_lettered_unrecorded_and_applies_on_replay() {
+    let w = world().await;
+    let wa = "447700900617";
+    let lead = seed(&w.env, wa, Status::PendingApproval).await;
+    let session = approve_and_wait_for_link(&w, lead, wa).await;
+    let (_completed, refunded, pi) = pay_and_refund_unseen(&w, &session).await;
+    // A permanent answer (a revoked key, say): no point retrying, but the refund must not be lost.
+    w.stripe.fail_always(
+        StripeFault::new(401, "invalid_request_error", Some("api_key_expired")).should_retry(false),
+    );
+    deliver(&w, &refunded).await;
+    let stripe_dlq = shared::bus::topology::dlq(shared::bus::topology::INBOUND_STRIPE);
+    eventually("the refund is dead-lettered", WAIT, || async {
+        (w.env.queue_depth(&stripe_dlq).await == 1).then_some(())
+    })
+    .await;
+    assert!(!processed(&w.env, &refunded).await);
+    assert_eq!(status(&w.env, lead).await, "AWAITING_DEPOSIT");
+
+    w.stripe.clear_faults();
+    let shutdown = shared::shutdown::Shutdown::new();
+    let bus = shared::bus::Bus::start(w.env.worker_config().bus, "test", shutdown.child());
+    assert!(bus.wait_connected(Duration::from_secs(10)).await);
+    let moved = console::commands::dlq::replay(&bus, shared::bus::topology::INBOUND_STRIPE, None)
+        .await
+        .unwrap();
+    assert_eq!(moved, 1);
+    wait_status(&w.env, lead, "REFUNDED").await;
+    w.env.wait_quiescent(WAIT).await;
+    assert_paid_then_refunded(&w, lead, wa, &pi).await;
+    shutdown.trigger();
+}

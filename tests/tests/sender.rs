@@ -4,13 +4,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::Utc;
+use harness::outbound::{enqueue, lead, message_requests, sent_texts, texts};
 use harness::{TestEnv, eventually};
 use shared::bus::topology::{OUTBOUND_WHATSAPP, dlq};
 use shared::conversation::Recipient;
 use shared::domain::{Choice, MessageBody};
 use shared::fakes::{Fault, payloads};
 use shared::jobs::TemplateKind;
-use shared::store::effects::{self, Outbound};
 use std::time::Duration;
 use uuid::Uuid;
 use workers::Role;
@@ -28,84 +28,12 @@ async fn pacing(env: &mut TestEnv, rate: f64, spacing: f64, burst: u32) {
         .unwrap();
 }
 
-/// A lead for `wa_id` whose last message arrived `hours_ago`.
-async fn lead(env: &TestEnv, wa_id: &str, hours_ago: i64) -> Uuid {
-    sqlx::query_scalar(
-        "INSERT INTO leads (id, artist_id, wa_id, name, status, last_inbound_at)
-         VALUES (gen_random_uuid(), $1, $2, 'Sam', 'QUALIFYING', now() - make_interval(hours => $3::int)) RETURNING id",
-    )
-    .bind(env.artist_id)
-    .bind(wa_id)
-    .bind(hours_ago as i32)
-    .fetch_one(&env.pool)
-    .await
-    .unwrap()
-}
-
-/// One message to queue: lead, recipient, wa_id, body and template kind.
-type Queued<'a> = (
-    Option<Uuid>,
-    Recipient,
-    &'a str,
-    MessageBody,
-    Option<TemplateKind>,
-);
-
-/// Queues messages in one transaction, in order; returns their ids.
-async fn enqueue(env: &TestEnv, msgs: Vec<Queued<'_>>) -> Vec<Uuid> {
-    let mut tx = env.pool.begin().await.unwrap();
-    let mut ids = Vec::new();
-    for (lead_id, recipient, wa_id, body, template) in msgs {
-        let m = Outbound {
-            artist_id: env.artist_id,
-            lead_id,
-            recipient,
-            wa_id,
-            body,
-            template,
-            template_params: Vec::new(),
-        };
-        ids.push(effects::enqueue_outbound(&mut tx, m, "test").await.unwrap());
-    }
-    tx.commit().await.unwrap();
-    ids
-}
-
-async fn texts(env: &TestEnv, lead_id: Uuid, wa_id: &str, texts: &[&str]) -> Vec<Uuid> {
-    let msgs = texts
-        .iter()
-        .map(|t| {
-            (
-                Some(lead_id),
-                Recipient::Client,
-                wa_id,
-                MessageBody::text(*t),
-                None,
-            )
-        })
-        .collect();
-    enqueue(env, msgs).await
-}
-
 async fn row(env: &TestEnv, id: Uuid) -> (String, Option<i32>, String) {
     sqlx::query_as("SELECT status, error_code, kind FROM messages WHERE id = $1")
         .bind(id)
         .fetch_one(&env.pool)
         .await
         .unwrap()
-}
-
-fn sent_texts(env: &TestEnv, wa_id: &str) -> Vec<String> {
-    env.graph
-        .sent_to(wa_id)
-        .iter()
-        .map(|m| m.text().unwrap_or_default().to_owned())
-        .collect()
-}
-
-/// Sends that are messages (not mark-as-read calls).
-fn message_requests(env: &TestEnv) -> usize {
-    env.graph.requests_count() - env.graph.reads().len()
 }
 
 #[tokio::test]

@@ -6,6 +6,8 @@
 //!   `expire_checkout` closes a session that must no longer be paid.
 //! - `inbound.stripe`: decode, check livemode against the key, then ONE transaction per event:
 //!   dedup by event id, lock the lead and its deposit, check amount and currency, apply the engine.
+//!   A refund that overtook its payment's event is matched through Stripe (the session behind the
+//!   payment intent): the payment is applied first, then the refund.
 //! - The expiry sweep: open links whose `expires_at` passed without Stripe's event.
 //!
 //! Stripe failures: transient ones are retried (in the client, then through the retry queue);
@@ -17,7 +19,7 @@ use serde::Deserialize;
 use shared::bus::consume::RetryPolicy;
 use shared::bus::topology::{INBOUND_STRIPE, JOBS_PAYMENTS};
 use shared::bus::{Handler, Outcome, Received};
-use shared::clients::stripe::{CheckoutRequest, StripeClient, StripeError};
+use shared::clients::stripe::{CheckoutRequest, CheckoutSession, StripeClient, StripeError};
 use shared::config::ParkingConfig;
 use shared::conversation::copy::Phrases;
 use shared::conversation::{DepositStatus, Event, ExpiryReason, PaymentEvent, Recipient, Severity};
@@ -74,13 +76,14 @@ pub async fn run(fleet: Fleet, shutdown: Shutdown) {
             "STRIPE_SECRET_KEY is not set: deposit links cannot be created (artists are told)"
         );
     }
-    let jobs = JobHandler {
-        fleet: fleet.clone(),
-        stripe: stripe.clone(),
-    };
     let events = EventHandler {
         fleet: fleet.clone(),
         livemode: stripe.expects_livemode(),
+        stripe: stripe.clone(),
+    };
+    let jobs = JobHandler {
+        fleet: fleet.clone(),
+        stripe,
     };
     tokio::join!(
         crate::observed::consume(&fleet, JOBS_PAYMENTS, jobs, shutdown.clone()),
@@ -426,6 +429,8 @@ struct EventHandler {
     fleet: Fleet,
     /// The mode events must be in for the configured key.
     livemode: bool,
+    /// Asked when an event names a payment we have not seen (see `refund_event`).
+    stripe: StripeClient,
 }
 
 #[async_trait::async_trait]
@@ -433,6 +438,7 @@ impl Handler for EventHandler {
     async fn handle(&self, msg: &Received) -> Outcome {
         match handle_event(
             &self.fleet.pool,
+            &self.stripe,
             self.livemode,
             &msg.payload,
             &msg.correlation_id,
@@ -448,6 +454,7 @@ impl Handler for EventHandler {
 /// Handles one Stripe event body (already signature-checked by the ingress).
 pub async fn handle_event(
     pool: &PgPool,
+    stripe: &StripeClient,
     expect_livemode: bool,
     body: &[u8],
     cid: &str,
@@ -484,7 +491,7 @@ pub async fn handle_event(
             session_event(pool, &evt, s, cid).await
         }
         EventObject::Charge(c) if kind == "charge.refunded" => {
-            refund_event(pool, &evt, c, cid).await
+            refund_event(pool, stripe, &evt, c, cid).await
         }
         _ => {
             tracing::debug!(event = %evt.id, kind, "Stripe event type Inkline does not handle; acked");
@@ -546,8 +553,24 @@ async fn session_event(
             }
             None
         }
+        ("checkout.session.completed", payment_status)
+            if payment_status != Some("paid") && !is_paid(&dep) =>
+        {
+            // `no_payment_required` or something new: not money we asked for.
+            let detail = serde_json::json!({"event": evt.id, "session": s.id, "payment_status": s.payment_status});
+            system_events::record(
+                &mut *tx,
+                Some(artist.id),
+                Some(lead.id),
+                "stripe_payment_status_unexpected",
+                Severity::Warning,
+                detail,
+            )
+            .await?;
+            None
+        }
         ("checkout.session.completed", _) | ("checkout.session.async_payment_succeeded", _) => {
-            paid(&mut tx, evt, s, &dep, &lead, &artist, cid).await?
+            paid(&mut tx, &evt.id, s, &dep, &lead, &artist, cid).await?
         }
         ("checkout.session.async_payment_failed", _)
             if matches!(dep.status.as_str(), "pending" | "processing") =>
@@ -587,32 +610,23 @@ async fn session_event(
     Ok(Outcome::Ack)
 }
 
-/// A session says paid: accepted only when it is exactly the deposit we asked for.
+/// Whether a deposit's money arrived (and maybe went back again).
+fn is_paid(dep: &DepositRow) -> bool {
+    matches!(dep.status.as_str(), "paid" | "refunded")
+}
+
+/// A session says paid: accepted only when it is exactly the deposit we asked for. `event_id` is
+/// the Stripe event that told us (for the audit trail).
 async fn paid(
     tx: &mut PgConnection,
-    evt: &StripeEvent,
+    event_id: &str,
     s: &SessionObject,
     dep: &DepositRow,
     lead: &LeadRow,
     artist: &Artist,
     cid: &str,
 ) -> anyhow::Result<Option<PaymentEvent>> {
-    if matches!(dep.status.as_str(), "paid" | "refunded") {
-        return Ok(None);
-    }
-    if s.payment_status.as_deref() != Some("paid") && evt.event_type == "checkout.session.completed"
-    {
-        // `no_payment_required` or something new: not money we asked for.
-        let detail = serde_json::json!({"event": evt.id, "session": s.id, "payment_status": s.payment_status});
-        system_events::record(
-            &mut *tx,
-            Some(artist.id),
-            Some(lead.id),
-            "stripe_payment_status_unexpected",
-            Severity::Warning,
-            detail,
-        )
-        .await?;
+    if is_paid(dep) {
         return Ok(None);
     }
     if let Err(mismatch) = payments::check_paid(
@@ -623,7 +637,7 @@ async fn paid(
     ) {
         tracing::error!(lead_id = %lead.id, session = %s.id, %mismatch, "paid session does not match the deposit");
         let detail = serde_json::json!({
-            "event": evt.id, "session": s.id, "expected": {"amount_minor": dep.amount_minor, "currency": dep.currency},
+            "event": event_id, "session": s.id, "expected": {"amount_minor": dep.amount_minor, "currency": dep.currency},
             "got": {"amount_minor": s.amount_total, "currency": s.currency}, "problem": mismatch.to_string(),
         });
         system_events::record(
@@ -719,20 +733,68 @@ async fn unknown(
     .await
 }
 
+/// `charge.refunded`. Stripe does not order events, so the refund may overtake the
+/// `checkout.session.completed` of the payment it gives back — or that event may never reach us.
+/// A refund of a payment we do not know as paid is matched through Stripe: the Checkout Session
+/// behind its payment intent (`GET /v1/checkout/sessions?payment_intent=`). When that is one of
+/// our deposits and Stripe shows it paid, the payment is applied first (as its own event would
+/// have), then the refund, in one transaction; the payment's event, if it comes later, finds the
+/// deposit settled and changes nothing. The refund event is recorded as processed only with its
+/// effect: while Stripe cannot be asked (or does not show the payment as paid yet) it is retried
+/// within the bus's retry budget and then dead-lettered (replayable), never dropped.
 async fn refund_event(
     pool: &PgPool,
+    stripe: &StripeClient,
     evt: &StripeEvent,
     c: &ChargeObject,
     cid: &str,
 ) -> anyhow::Result<Outcome> {
-    let lead_id = match c.payment_intent.as_deref() {
-        Some(pi) => deposits::lead_of_payment_intent(pool, pi).await?,
+    let unknown_charge = || serde_json::json!({"event": evt.id, "type": evt.event_type, "charge": c.id, "payment_intent": c.payment_intent});
+    let Some(pi) = c.payment_intent.as_deref() else {
+        return unknown(pool, evt, named_lead(&c.metadata), unknown_charge()).await;
+    };
+    if let Some(lead_id) = deposits::lead_of_payment_intent(pool, pi).await? {
+        return refund_known_payment(pool, evt, c, lead_id, pi, cid).await;
+    }
+    let session = match stripe.find_session_by_payment_intent(pi).await {
+        Ok(found) => found,
+        Err(e) if e.is_retryable() => {
+            return Ok(Outcome::Retry(format!(
+                "refund of {pi}, a payment not seen yet: cannot ask Stripe now: {e}"
+            )));
+        }
+        Err(e) => {
+            return Ok(Outcome::Dead(format!(
+                "refund of {pi}, a payment not seen yet: Stripe cannot tell whose it is: {e}"
+            )));
+        }
+    };
+    let ours = match &session {
+        Some(s) => deposits::lead_of_session(pool, &s.id).await?,
         None => None,
     };
-    let Some(lead_id) = lead_id else {
-        let detail = serde_json::json!({"event": evt.id, "type": evt.event_type, "charge": c.id, "payment_intent": c.payment_intent});
-        return unknown(pool, evt, named_lead(&c.metadata), detail).await;
+    let (Some(session), Some(lead_id)) = (session, ours) else {
+        // No Checkout Session made this payment, or not one of ours.
+        return unknown(pool, evt, named_lead(&c.metadata), unknown_charge()).await;
     };
+    if session.payment_status.as_deref() != Some("paid") {
+        return Ok(Outcome::Retry(format!(
+            "refund of {pi}: Stripe does not show session {} as paid yet",
+            session.id
+        )));
+    }
+    refund_unseen_payment(pool, evt, c, &session, lead_id, cid).await
+}
+
+/// A refund of a payment we recorded.
+async fn refund_known_payment(
+    pool: &PgPool,
+    evt: &StripeEvent,
+    c: &ChargeObject,
+    lead_id: Uuid,
+    pi: &str,
+    cid: &str,
+) -> anyhow::Result<Outcome> {
     let mut tx = pool.begin().await?;
     if !processed::first_time(&mut tx, "stripe", &evt.id).await? {
         metrics().duplicates.with_label_values(&["stripe"]).inc();
@@ -741,24 +803,110 @@ async fn refund_event(
     let Some((lead, artist)) = lock_lead(&mut tx, lead_id).await? else {
         return Ok(Outcome::Ack);
     };
-    let pi = c.payment_intent.as_deref().unwrap_or_default();
     let Some(dep) = deposits::lock_by_payment_intent(&mut tx, pi).await? else {
         tx.commit().await?;
         return Ok(Outcome::Ack);
     };
+    apply_refund(&mut tx, c, &dep, &lead, &artist, cid).await?;
+    tx.commit().await?;
+    Ok(Outcome::Ack)
+}
+
+/// A refund of a payment whose own event we have not processed: Stripe's `session` (looked up
+/// by the payment intent) stands in for it.
+async fn refund_unseen_payment(
+    pool: &PgPool,
+    evt: &StripeEvent,
+    c: &ChargeObject,
+    session: &CheckoutSession,
+    lead_id: Uuid,
+    cid: &str,
+) -> anyhow::Result<Outcome> {
+    let mut tx = pool.begin().await?;
+    if !processed::first_time(&mut tx, "stripe", &evt.id).await? {
+        metrics().duplicates.with_label_values(&["stripe"]).inc();
+        return Ok(Outcome::Ack);
+    }
+    let Some((lead, artist)) = lock_lead(&mut tx, lead_id).await? else {
+        return Ok(Outcome::Ack);
+    };
+    let Some(dep) = deposits::lock_by_session(&mut tx, &session.id).await? else {
+        return Ok(Outcome::Retry(format!(
+            "deposit of session {} vanished",
+            session.id
+        )));
+    };
+    // The payment's event may have been applied since we asked Stripe.
+    if !is_paid(&dep) {
+        tracing::info!(event = %evt.id, session = %session.id, "refund overtook its payment's event: applying the payment as Stripe reports it first");
+        let seen = session_object(session);
+        match paid(&mut tx, &evt.id, &seen, &dep, &lead, &artist, cid).await? {
+            Some(payment) => decide(&mut tx, &lead, &artist, payment, cid).await?,
+            None => {
+                // Not the deposit we asked for (alerted as a mismatch): nothing of ours to refund.
+                let detail = serde_json::json!({"event": evt.id, "session": session.id, "charge": c.id, "amount_refunded": c.amount_refunded});
+                system_events::record(
+                    &mut *tx,
+                    Some(artist.id),
+                    Some(lead.id),
+                    "stripe_refund_of_unaccepted_payment",
+                    Severity::Warning,
+                    detail,
+                )
+                .await?;
+                tx.commit().await?;
+                return Ok(Outcome::Ack);
+            }
+        }
+    }
+    // The payment's decision moved the lead: read it (and the deposit) again under the same locks.
+    let Some((lead, artist)) = lock_lead(&mut tx, lead_id).await? else {
+        return Ok(Outcome::Ack);
+    };
+    let Some(dep) = deposits::lock_by_session(&mut tx, &session.id).await? else {
+        return Ok(Outcome::Ack);
+    };
+    apply_refund(&mut tx, c, &dep, &lead, &artist, cid).await?;
+    tx.commit().await?;
+    Ok(Outcome::Ack)
+}
+
+/// Records how much of a paid deposit went back and lets the engine react (once per amount).
+async fn apply_refund(
+    tx: &mut PgConnection,
+    c: &ChargeObject,
+    dep: &DepositRow,
+    lead: &LeadRow,
+    artist: &Artist,
+    cid: &str,
+) -> anyhow::Result<()> {
     let full = c.refunded || c.amount_refunded >= dep.amount_minor;
     let news = c.amount_refunded > dep.amount_refunded || (full && dep.status != "refunded");
     if news && c.amount_refunded > 0 {
-        deposits::mark_refunded(&mut tx, dep.id, c.amount_refunded, full).await?;
+        deposits::mark_refunded(tx, dep.id, c.amount_refunded, full).await?;
         let currency = Currency::parse(&dep.currency).unwrap_or(artist.config.currency);
         let event = PaymentEvent::Refunded {
             amount_refunded: Money::new(c.amount_refunded, currency),
             full,
         };
-        decide(&mut tx, &lead, &artist, event, cid).await?;
+        decide(tx, lead, artist, event, cid).await?;
     }
-    tx.commit().await?;
-    Ok(Outcome::Ack)
+    Ok(())
+}
+
+/// A session as Stripe's API answered it, in the shape events carry.
+fn session_object(s: &CheckoutSession) -> SessionObject {
+    SessionObject {
+        id: s.id.clone(),
+        status: s.status.clone(),
+        payment_status: s.payment_status.clone(),
+        amount_total: s.amount_total,
+        currency: s.currency.clone(),
+        client_reference_id: s.client_reference_id.clone(),
+        metadata: s.metadata.clone(),
+        payment_intent: s.payment_intent.clone(),
+        expires_at: s.expires_at,
+    }
 }
 
 /// Expires open links whose time passed (Stripe's own event may come later or never reach us).

@@ -5,9 +5,15 @@
 //! slot (shared with every replica through Postgres) → pick free-form or template (24 h window) →
 //! call Meta → record the wamid, or react to the error by its class. Waiting longer than a few
 //! seconds never blocks the consumer: the job goes to the retry queue for a while (`later`),
-//! without counting as a failed attempt. Mark-as-read and media downloads ride the same queue.
+//! without counting as a failed attempt. Failed calls are retried by the bus's rules
+//! ([`RetryPolicy`]: at least `MAX_ATTEMPTS` and as long as the retry time budget lasts).
+//! A send job that ends in the DLQ parks its message, whoever put it there; a message whose job
+//! vanished without anyone being told (the broker's delivery limit) is parked by the stall sweep.
+//! Mark-as-read and media downloads ride the same queue.
 
 use crate::Fleet;
+use shared::bus::consume::RetryPolicy;
+use shared::bus::message::H_FIRST_FAILURE;
 use shared::bus::topology::{OUTBOUND_WHATSAPP, retry_queue};
 use shared::bus::{Handler, Outcome, Outgoing, Received};
 use shared::clients::whatsapp::{GraphClient, GraphError};
@@ -16,6 +22,10 @@ use shared::conversation::Severity;
 use shared::domain::MessageBody;
 use shared::jobs::{MediaJob, OutboundJob, SendJob, WhatsAppJob};
 use shared::metrics::metrics;
+use shared::sender::headers::{
+    ATTEMPTS as H_SEND_ATTEMPTS, NOT_BEFORE as H_NOT_BEFORE, THROTTLES as H_THROTTLES,
+    WAITS as H_WAITS,
+};
 use shared::sender::pacing::Limits;
 use shared::sender::{backoff, window};
 use shared::shutdown::Shutdown;
@@ -36,16 +46,11 @@ const DEFER_CAP: Duration = Duration::from_secs(5);
 /// A pacing slot woken up later than this is not used (see `wait_for_slot`): well inside the
 /// 10 % headroom of a one-second window.
 const LATE_TOLERANCE: Duration = Duration::from_millis(20);
-/// Trips through the retry queue for pacing or ordering before a job is parked in the DLQ.
+/// Trips through the retry queue for pacing or ordering before a job is parked in the DLQ (plus
+/// one per [`DEFER_CAP`] of the retry time budget, so waiting out a long outage is not cut short).
 const MAX_WAITS: u32 = 1000;
 /// Largest inbound media object downloaded (WhatsApp images are at most 5 MB).
 const MAX_MEDIA_BYTES: u64 = 16 * 1024 * 1024;
-
-/// Headers a deferred job carries through the retry queue.
-const H_SEND_ATTEMPTS: &str = "x-send-attempts";
-const H_THROTTLES: &str = "x-send-throttles";
-const H_WAITS: &str = "x-send-waits";
-const H_NOT_BEFORE: &str = "x-not-before";
 
 struct SenderHandler {
     fleet: Fleet,
@@ -90,6 +95,19 @@ impl Handler for SenderHandler {
         // Database trouble: the bus retries the delivery (bounded), nothing was sent.
         result.unwrap_or_else(|e| Outcome::of_error(e.as_ref()))
     }
+
+    /// The bus put a job in the DLQ (attempts or time budget used up, panics, or our own
+    /// `Outcome::Dead`): park its message so younger ones to the same recipient stop waiting for
+    /// it. If this fails (database down) the stall sweep parks it later.
+    async fn dead_lettered(&self, msg: &Received, reason: &str) {
+        let Ok(OutboundJob::Send(job)) = serde_json::from_slice::<OutboundJob>(&msg.payload) else {
+            return;
+        };
+        let why = format!("dead-lettered: {reason}");
+        if let Err(e) = messages::park(&self.fleet.pool, job.message_id, &why).await {
+            tracing::warn!(message_id = %job.message_id, error = %e, "could not park a dead-lettered message; the stall sweep will");
+        }
+    }
 }
 
 impl SenderHandler {
@@ -104,7 +122,7 @@ impl SenderHandler {
         if let Some(sent) = accepted {
             return self.record_sent(job, sent).await;
         }
-        match messages::outbound_state(pool, job.message_id).await? {
+        match messages::visit(pool, job.message_id).await? {
             None => {
                 return Ok(Outcome::Dead(format!(
                     "no transcript row for message {}",
@@ -134,7 +152,7 @@ impl SenderHandler {
         }
         let limits = Limits::from_config(&artist.config.pacing);
         if let Wait::Later(d) = self.wait_for_turn(job, &limits).await? {
-            return Ok(self.later(msg, d, None).await);
+            return self.defer_send(msg, job, d, None).await;
         }
         match messages::claim(pool, job.message_id, LEASE_SECS).await? {
             messages::Claim::Mine => {}
@@ -146,7 +164,9 @@ impl SenderHandler {
                 )));
             }
             messages::Claim::Busy => {
-                return Ok(self.later(msg, Duration::from_secs(1), None).await);
+                return self
+                    .defer_send(msg, job, Duration::from_secs(1), None)
+                    .await;
             }
         }
         let Some(token) = self.token(&artist) else {
@@ -168,7 +188,7 @@ impl SenderHandler {
         // Last step before the call, so nothing slow sits between the slot and Meta.
         if let Wait::Later(d) = self.wait_for_slot(&artist, Some(&job.to), &limits).await? {
             messages::give_back(pool, job.message_id).await?;
-            return Ok(self.later(msg, d, None).await);
+            return self.defer_send(msg, job, d, None).await;
         }
         let started = Instant::now();
         let result = self
@@ -247,7 +267,7 @@ impl SenderHandler {
                 metrics().send_throttled.with_label_values(&[limit]).inc();
                 metrics().send_retries.with_label_values(&[&code]).inc();
                 messages::release(pool, job.message_id).await?;
-                if n > backoff::MAX_THROTTLES {
+                if self.gives_up(msg, n, backoff::MAX_THROTTLES + 1) {
                     return self
                         .dead_letter(job, &format!("throttled {n} times, last {e}"))
                         .await;
@@ -267,7 +287,8 @@ impl SenderHandler {
                     }
                     _ => limiter::hold(pool, &limiter::number_key(pn), hold).await?,
                 }
-                Ok(self.later(msg, wait, Some((H_THROTTLES, n))).await)
+                self.defer_send(msg, job, wait, Some((H_THROTTLES, n)))
+                    .await
             }
             ErrorClass::OutsideWindow => {
                 let has_template = !matches!(body, MessageBody::Template { .. })
@@ -280,7 +301,7 @@ impl SenderHandler {
                 if has_template {
                     messages::force_template(pool, job.message_id).await?;
                     metrics().send_retries.with_label_values(&[&code]).inc();
-                    return Ok(self.later(msg, Duration::ZERO, None).await);
+                    return self.defer_send(msg, job, Duration::ZERO, None).await;
                 }
                 self.undeliverable(msg, job, error_code(&e), &e.to_string())
                     .await?;
@@ -312,14 +333,15 @@ impl SenderHandler {
                 let n = counter(msg, H_SEND_ATTEMPTS) + 1;
                 metrics().send_retries.with_label_values(&[&code]).inc();
                 messages::release(pool, job.message_id).await?;
-                if n >= self.fleet.cfg.bus.max_attempts {
+                if self.gives_up(msg, n, self.fleet.cfg.bus.max_attempts) {
                     return self
                         .dead_letter(job, &format!("{n} attempts, last {e}"))
                         .await;
                 }
                 let wait =
                     backoff::delay(class, n, retry_after, self.base_delay(), backoff::jitter());
-                Ok(self.later(msg, wait, Some((H_SEND_ATTEMPTS, n))).await)
+                self.defer_send(msg, job, wait, Some((H_SEND_ATTEMPTS, n)))
+                    .await
             }
             ErrorClass::Permanent => {
                 metrics().send_failures.with_label_values(&[&code]).inc();
@@ -480,6 +502,35 @@ impl SenderHandler {
         Ok(())
     }
 
+    /// Whether failure number `n` (1-based) of this job ends its tries: the bus's rule — at least
+    /// `max` tries, and more while the retry time budget since the first failure lasts — so a
+    /// Graph outage shorter than the budget never dead-letters a message.
+    fn gives_up(&self, msg: &Received, n: u32, max: u32) -> bool {
+        let policy = RetryPolicy {
+            max_attempts: max.max(1),
+            ..RetryPolicy::of(&self.fleet.bus)
+        };
+        let now = chrono::Utc::now().timestamp_millis();
+        let first = msg.first_failure_at.unwrap_or(now);
+        policy.next(n, first, now, true).is_none()
+    }
+
+    /// [`Self::later`] for a send job, first telling the transcript row when a sender will look
+    /// at it again when that is further off than one trip through the retry queue (so the stall
+    /// sweep does not take a long planned wait for a lost job).
+    async fn defer_send(
+        &self,
+        msg: &Received,
+        job: &SendJob,
+        wait: Duration,
+        bump: Option<(&str, u32)>,
+    ) -> anyhow::Result<Outcome> {
+        if wait > DEFER_CAP {
+            messages::expect_visit(&self.fleet.pool, job.message_id, wait).await?;
+        }
+        Ok(self.later(msg, wait, bump).await)
+    }
+
     /// Retries are used up: park the message (younger ones stop waiting for it) and dead-letter
     /// the job, from where an operator can replay it.
     async fn dead_letter(&self, job: &SendJob, reason: &str) -> anyhow::Result<Outcome> {
@@ -496,15 +547,20 @@ impl SenderHandler {
     /// trip; a longer wait is remembered in a header). Does not count as a failed attempt.
     async fn later(&self, msg: &Received, wait: Duration, bump: Option<(&str, u32)>) -> Outcome {
         let waits = counter(msg, H_WAITS) + 1;
-        if waits > MAX_WAITS {
+        let max_waits = self.max_waits();
+        if waits > max_waits {
             return Outcome::Dead(format!(
-                "still waiting after {MAX_WAITS} trips through the retry queue"
+                "still waiting after {max_waits} trips through the retry queue"
             ));
         }
         let mut headers = msg.headers.clone();
         headers.insert(H_WAITS.to_owned(), waits.to_string());
         if let Some((h, n)) = bump {
             headers.insert(h.to_owned(), n.to_string());
+            // A failure: the retry time budget counts from the first one (the bus's header).
+            headers
+                .entry(H_FIRST_FAILURE.to_owned())
+                .or_insert_with(|| chrono::Utc::now().timestamp_millis().to_string());
         }
         headers.remove(H_NOT_BEFORE);
         if wait > DEFER_CAP {
@@ -655,7 +711,7 @@ impl SenderHandler {
             | ErrorClass::NumberThrottle
             | ErrorClass::AccountThrottle => {
                 let n = counter(msg, H_SEND_ATTEMPTS) + 1;
-                if n < self.fleet.cfg.bus.max_attempts {
+                if !self.gives_up(msg, n, self.fleet.cfg.bus.max_attempts) {
                     metrics().send_retries.with_label_values(&[&code]).inc();
                     let wait = backoff::delay(class, n, None, self.base_delay(), backoff::jitter());
                     return Ok(self.later(msg, wait, Some((H_SEND_ATTEMPTS, n))).await);
@@ -721,6 +777,11 @@ impl SenderHandler {
     fn base_delay(&self) -> Duration {
         self.fleet.cfg.bus.retry_base_delay
     }
+
+    fn max_waits(&self) -> u32 {
+        let budget_trips = self.fleet.cfg.bus.retry_budget.as_secs() / DEFER_CAP.as_secs();
+        MAX_WAITS.saturating_add(u32::try_from(budget_trips).unwrap_or(u32::MAX))
+    }
 }
 
 fn duplicate(job: &SendJob) -> Outcome {
@@ -767,5 +828,53 @@ pub async fn run(fleet: Fleet, shutdown: Shutdown) {
         graph,
         unrecorded: Default::default(),
     };
-    crate::observed::consume(&fleet, OUTBOUND_WHATSAPP, handler, shutdown).await;
+    tokio::join!(
+        crate::observed::consume(&fleet, OUTBOUND_WHATSAPP, handler, shutdown.clone()),
+        stall_sweep(fleet.clone(), shutdown),
+    );
+}
+
+/// Parks queued messages whose send job vanished (see [`messages::park_stalled`]), every
+/// quarter of `SEND_STALL_SECS` (between 1 s and a minute). It starts judging only once this
+/// process has run for `SEND_STALL_SECS`: after the senders were all down for a while, every
+/// queued message is overdue, yet its job is still in the queue and about to be handled.
+async fn stall_sweep(fleet: Fleet, shutdown: Shutdown) {
+    let stall = fleet.cfg.send_stall;
+    let every = (stall / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
+    tokio::select! {
+        _ = tokio::time::sleep(stall) => {}
+        _ = shutdown.wait() => return,
+    }
+    loop {
+        match messages::park_stalled(&fleet.pool, stall).await {
+            Ok(parked) => {
+                for m in parked {
+                    metrics()
+                        .send_failures
+                        .with_label_values(&["stalled"])
+                        .inc();
+                    tracing::warn!(message_id = %m.id, "no sender looked at this queued message for too long: parked (replay outbound.whatsapp.dlq)");
+                    let detail =
+                        serde_json::json!({"message_id": m.id, "stall_secs": stall.as_secs()});
+                    let recorded = system_events::record(
+                        &fleet.pool,
+                        Some(m.artist_id),
+                        m.lead_id,
+                        "message_stalled",
+                        Severity::Warning,
+                        detail,
+                    )
+                    .await;
+                    if let Err(e) = recorded {
+                        tracing::warn!(error = %e, "could not record the stalled message");
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "stall sweep failed; the next round retries"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = shutdown.wait() => return,
+        }
+    }
 }

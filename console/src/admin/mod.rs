@@ -6,6 +6,7 @@ pub mod dlq;
 pub mod error;
 pub mod funnel;
 pub mod leads;
+pub mod messages;
 pub mod parked;
 
 use crate::auth::ApiKeyCheck;
@@ -31,6 +32,7 @@ pub fn routes() -> Vec<(&'static str, String)> {
         ("put", "/admin/artists/{slug}".into()),
         ("get", "/admin/dlq".into()),
         ("post", "/admin/dlq/{queue}/replay".into()),
+        ("get", "/admin/messages".into()),
         ("get", "/admin/funnel".into()),
         ("get", "/admin/parked".into()),
         ("post", "/admin/parked/{loop}/retry".into()),
@@ -53,6 +55,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/artists/{slug}", put(artists::put))
         .route("/admin/dlq", get(dlq::list))
         .route("/admin/dlq/{queue}/replay", post(dlq::replay))
+        .route("/admin/messages", get(messages::list))
         .route("/admin/funnel", get(funnel::show))
         .route("/admin/parked", get(parked::list))
         .route("/admin/parked/{loop}/retry", post(parked::retry))

@@ -1,8 +1,13 @@
 //! `inkline dlq list|replay`: inspect dead letters and move them back to their queue.
+//!
+//! A replayed message starts over: the bus's attempt count and first-failure time and the
+//! sender's own retry headers are reset, so it gets a full set of tries and the full retry time
+//! budget. A replayed send job un-parks its message when the sender takes it (see
+//! `docs/decisions.md`: it is then sent after any younger messages that already went out).
 
 use lapin::options::{BasicAckOptions, BasicGetOptions, BasicNackOptions};
 use lapin::types::ShortString;
-use shared::bus::message::{self, H_ATTEMPTS};
+use shared::bus::message::{self, H_ATTEMPTS, H_FIRST_FAILURE};
 use shared::bus::topology::{self, QUEUES};
 use shared::bus::{Bus, Outgoing};
 use shared::config::{BusConfig, EnvReader};
@@ -47,8 +52,10 @@ pub async fn list() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Moves up to `limit` messages from `QUEUE.dlq` back to `QUEUE` (attempt counter reset), each
-/// published with a confirm before it is removed from the DLQ.
+/// Moves up to `limit` messages (default: as many as are there now) from `QUEUE.dlq` back to
+/// `QUEUE` with their retry state reset, each published with a confirm before it is removed from
+/// the DLQ. Bounded by the depth at the start, so a message that dies again at once is not
+/// replayed in a loop.
 pub async fn replay(bus: &Bus, queue: &str, limit: Option<u32>) -> anyhow::Result<u32> {
     if !QUEUES.contains(&queue) {
         anyhow::bail!(
@@ -57,6 +64,14 @@ pub async fn replay(bus: &Bus, queue: &str, limit: Option<u32>) -> anyhow::Resul
         );
     }
     let ch = bus.channel().await?;
+    let there = match topology::depth(&ch, &topology::dlq(queue)).await {
+        Ok((depth, _)) => depth,
+        Err(e) => {
+            let _ = ch.close(200, ShortString::from("replay done")).await;
+            return Err(e.into());
+        }
+    };
+    let limit = Some(limit.map_or(there, |l| l.min(there)));
     let result = replay_on(bus, &ch, queue, limit).await;
     // Channels are per call: give this one back to the connection.
     let _ = ch.close(200, ShortString::from("replay done")).await;
@@ -79,7 +94,7 @@ async fn replay_on(
             break;
         };
         let mut headers = message::headers_of(&msg.delivery.properties);
-        headers.insert(H_ATTEMPTS.to_owned(), "0".into());
+        fresh_start(&mut headers);
         let out = Outgoing {
             message_id: msg
                 .delivery
@@ -113,6 +128,15 @@ async fn replay_on(
     Ok(moved)
 }
 
+/// Resets the retry state a message carries (the bus's and the sender's headers).
+fn fresh_start(headers: &mut std::collections::BTreeMap<String, String>) {
+    headers.insert(H_ATTEMPTS.to_owned(), "0".into());
+    headers.remove(H_FIRST_FAILURE);
+    for h in shared::sender::headers::RETRY_STATE {
+        headers.remove(h);
+    }
+}
+
 pub async fn replay_cmd(queue: &str, limit: Option<u32>) -> anyhow::Result<()> {
     let (bus, shutdown) = bus().await?;
     let moved = replay(&bus, queue, limit).await?;
@@ -122,4 +146,36 @@ pub async fn replay_cmd(queue: &str, limit: Option<u32>) -> anyhow::Result<()> {
     );
     shutdown.trigger();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_replay_resets_every_retry_counter_and_keeps_the_rest() {
+        let mut h: std::collections::BTreeMap<String, String> = [
+            ("x-attempts", "4"),
+            ("x-first-failure-at", "1764064800000"),
+            ("x-send-attempts", "4"),
+            ("x-send-throttles", "2"),
+            ("x-send-waits", "999"),
+            ("x-not-before", "1764064900000"),
+            ("x-correlation-id", "c-1"),
+            ("x-last-error", "boom"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        fresh_start(&mut h);
+        let left: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(
+            left,
+            [
+                ("x-attempts", "0"),
+                ("x-correlation-id", "c-1"),
+                ("x-last-error", "boom")
+            ]
+        );
+    }
 }

@@ -178,6 +178,7 @@ async fn render(
                             (when(m.at))
                             @if m.direction == "out" { " " (ticks(m.delivery.as_deref())) }
                         }
+                        @if let Some(why) = &m.parked { (parked(why)) }
                     }
                 }
                 @if lead.transcript.as_ref().is_none_or(Vec::is_empty) { p.muted { "No messages yet." } }
@@ -188,7 +189,11 @@ async fn render(
                 h2 { "Notifications to the artist" }
                 table { tbody {
                     @for n in &notifications {
-                        tr { td.small { (when(n.at)) } td { pre { (n.text.as_deref().unwrap_or("")) } } td.small { (ticks(n.delivery.as_deref())) } }
+                        tr {
+                            td.small { (when(n.at)) }
+                            td { pre { (n.text.as_deref().unwrap_or("")) } }
+                            td.small { (ticks(n.delivery.as_deref())) @if let Some(why) = &n.parked { (parked(why)) } }
+                        }
                     }
                 } }
             }
@@ -225,6 +230,15 @@ async fn render(
         }
     };
     Ok(page(&title, who, Nav::Leads, body))
+}
+
+/// An unsent message set aside: why, and where to look (the queues page lists every one).
+fn parked(why: &str) -> Markup {
+    html! {
+        span.meta.tick-failed title="not sent: replay outbound.whatsapp on the Queues page (or resume the artist's sending) to send it" {
+            "⏸ parked: " (why)
+        }
+    }
 }
 
 fn actions_card(who: &SignedIn, lead: &LeadJson) -> Markup {

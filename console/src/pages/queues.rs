@@ -1,8 +1,8 @@
 //! Queue health (administrators): depth, consumers, retry and dead letters of every work queue,
-//! with a replay button per dead-letter queue.
+//! with a replay button per dead-letter queue, and the outbound messages parked unsent.
 
 use super::error::PageError;
-use super::layout::{Nav, page};
+use super::layout::{Nav, page, when};
 use crate::queues;
 use crate::server::AppState;
 use crate::session::SignedIn;
@@ -11,6 +11,10 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
+use shared::store::messages::{self, ParkedMessage};
+
+/// Parked messages shown on the page (the admin API pages through more).
+const PARKED_SHOWN: i64 = 50;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ShowQuery {
@@ -29,6 +33,7 @@ pub async fn show(
     }
     let stats = queues::stats(&state.bus).await;
     let db_ok = sqlx::query("SELECT 1").execute(&state.pool).await.is_ok();
+    let parked = messages::parked(&state.pool, None, PARKED_SHOWN).await;
     let body = html! {
         h1 { "Queues" }
         @if let (Some(n), Some(queue)) = (q.replayed, q.queue.as_deref().filter(|q| queues::is_queue(q))) {
@@ -68,8 +73,40 @@ pub async fn show(
             }
         }
         p.small.muted { "Ready: waiting for a worker. Retrying: waiting out a back-off before going back. Dead letters: gave up after the attempt limit; replay moves them back for another try. The same numbers are at GET /admin/dlq." }
+        (parked_card(&parked))
     };
     Ok(page("Queues", &who, Nav::Queues, body))
+}
+
+/// Outbound messages set aside unsent, oldest first.
+fn parked_card(parked: &Result<Vec<ParkedMessage>, sqlx::Error>) -> Markup {
+    html! {
+        div.card #parked {
+            h2 { "Parked messages" }
+            @match parked {
+                Err(e) => p.flash.err { "Cannot read the parked messages: " (e.to_string()) },
+                Ok(list) if list.is_empty() => p.muted { "None: every outbound message was sent or is on its way." },
+                Ok(list) => table {
+                    thead { tr { th { "Parked" } th { "To" } th { "Message" } th { "Why" } } }
+                    tbody {
+                        @for m in list {
+                            tr {
+                                td.small { (when(m.parked_at)) }
+                                td.small {
+                                    @if let Some(lead) = m.lead_id { a href={"/leads/" (lead)} { (m.wa_id) } } @else { (m.wa_id) }
+                                    @if m.recipient == "artist" { " (artist)" }
+                                    br; span.muted { (m.artist) }
+                                }
+                                td { (m.text.as_deref().unwrap_or(&m.kind).chars().take(120).collect::<String>()) }
+                                td.small { (m.parked_reason.as_deref().unwrap_or("parked")) }
+                            }
+                        }
+                    }
+                },
+            }
+            p.small.muted { "A parked message stays unsent and no longer holds back younger messages to the same person. Dead-lettered or stalled ones are sent by replaying outbound.whatsapp above (each goes once, after any younger messages already sent); a paused artist's are sent when sending resumes. The same list is at GET /admin/messages?parked=true." }
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]

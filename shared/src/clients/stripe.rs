@@ -1,4 +1,5 @@
-//! Stripe's API as Inkline uses it: create a Checkout Session for a deposit and expire one.
+//! Stripe's API as Inkline uses it: create a Checkout Session for a deposit, expire one, and find
+//! the session behind a payment intent (a refund that overtook its payment's event).
 //! Form-encoded bodies with bracket keys, `Idempotency-Key` on every POST, bounded retries on
 //! network errors, 409, 429 and 5xx (honouring `Stripe-Should-Retry` and `Retry-After`), a
 //! timeout on every call, and the secret key never logged.
@@ -75,6 +76,20 @@ pub struct CheckoutSession {
     pub status: Option<String>,
     #[serde(default)]
     pub payment_status: Option<String>,
+    /// `pi_…` once the customer paid (null before).
+    #[serde(default)]
+    pub payment_intent: Option<String>,
+    /// Our lead id.
+    #[serde(default)]
+    pub client_reference_id: Option<String>,
+    #[serde(default)]
+    pub metadata: std::collections::BTreeMap<String, String>,
+}
+
+/// A page of a Stripe list (`{"object": "list", "data": [...], "has_more": ...}`).
+#[derive(Deserialize)]
+struct List<T> {
+    data: Vec<T>,
 }
 
 /// What expiring a session did.
@@ -239,16 +254,51 @@ impl StripeClient {
         }
     }
 
+    /// `GET /v1/checkout/sessions?payment_intent=…`: the Checkout Session that created a payment
+    /// intent, or None when no session did (a payment made some other way).
+    pub async fn find_session_by_payment_intent(
+        &self,
+        payment_intent: &str,
+    ) -> Result<Option<CheckoutSession>, StripeError> {
+        let query = encode(&[
+            ("payment_intent".to_owned(), payment_intent.to_owned()),
+            ("limit".to_owned(), "1".to_owned()),
+        ]);
+        let value = self
+            .call_retrying(
+                reqwest::Method::GET,
+                &format!("/v1/checkout/sessions?{query}"),
+                "",
+                None,
+            )
+            .await?;
+        let list: List<CheckoutSession> =
+            serde_json::from_value(value).map_err(|e| StripeError::Decode(e.to_string()))?;
+        Ok(list.data.into_iter().next())
+    }
+
     async fn post_retrying(
         &self,
         path: &str,
         body: &str,
         key: &str,
     ) -> Result<serde_json::Value, StripeError> {
+        self.call_retrying(reqwest::Method::POST, path, body, Some(key))
+            .await
+    }
+
+    /// One call, retried within the policy (a POST always with the same idempotency key).
+    async fn call_retrying(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &str,
+        key: Option<&str>,
+    ) -> Result<serde_json::Value, StripeError> {
         let mut n = 0;
         loop {
             n += 1;
-            match self.post_once(path, body, key).await {
+            match self.call_once(method.clone(), path, body, key).await {
                 Ok(v) => return Ok(v),
                 Err(e) if e.is_retryable() && n < self.retry.attempts => {
                     let after = match &e {
@@ -264,22 +314,29 @@ impl StripeClient {
         }
     }
 
-    async fn post_once(
+    async fn call_once(
         &self,
+        method: reqwest::Method,
         path: &str,
         body: &str,
-        key: &str,
+        key: Option<&str>,
     ) -> Result<serde_json::Value, StripeError> {
         let secret = self.key.as_ref().ok_or(StripeError::NoKey)?;
-        let resp = self
+        let mut request = self
             .http
-            .post(format!("{}{path}", self.base))
+            .request(method.clone(), format!("{}{path}", self.base))
             .bearer_auth(secret.expose())
-            .header("Idempotency-Key", key)
-            .header("Content-Type", "application/x-www-form-urlencoded")
             .header("Stripe-Version", API_VERSION)
-            .timeout(self.timeout)
-            .body(body.to_owned())
+            .timeout(self.timeout);
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        if method == reqwest::Method::POST {
+            request = request
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(body.to_owned());
+        }
+        let resp = request
             .send()
             .await
             .map_err(|e| StripeError::Transport(e.without_url().to_string()))?;

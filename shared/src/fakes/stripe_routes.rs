@@ -1,5 +1,5 @@
-//! The fake Stripe API's HTTP surface: create, retrieve and expire Checkout Sessions, and
-//! create refunds. Every `/v1` call goes through [`api`]: parse the form, check the secret key,
+//! The fake Stripe API's HTTP surface: create, list (by payment intent), retrieve and expire
+//! Checkout Sessions, and create refunds. Every `/v1` call goes through [`api`]: parse the form, check the secret key,
 //! apply scripted faults, honour `Idempotency-Key`, run, record, then send the events it caused.
 
 use std::sync::Arc;
@@ -25,7 +25,10 @@ type Outcome = Result<(Value, Vec<Value>), StripeError>;
 
 pub(crate) fn router(core: Shared) -> Router {
     Router::new()
-        .route("/v1/checkout/sessions", post(create_session))
+        .route(
+            "/v1/checkout/sessions",
+            post(create_session).get(list_sessions),
+        )
         .route("/v1/checkout/sessions/{id}", get(retrieve_session))
         .route("/v1/checkout/sessions/{id}/expire", post(expire_session))
         .route("/v1/refunds", post(create_refund))
@@ -49,6 +52,47 @@ async fn create_session(
         |core, form, _| {
             let session = core.create_session(form)?;
             Ok((session.to_json(), Vec::new()))
+        },
+    )
+}
+
+/// `GET /v1/checkout/sessions[?payment_intent=pi_…][&limit=N]`: newest first, as Stripe lists.
+async fn list_sessions(State(core): State<Shared>, uri: Uri, headers: HeaderMap) -> Response {
+    let query = uri.query().unwrap_or_default().as_bytes().to_vec();
+    api(
+        &core,
+        Method::GET,
+        &uri,
+        &headers,
+        &query,
+        |core, form, _| {
+            let limit = match form.get("limit") {
+                None => 10,
+                Some(raw) => match raw.parse::<usize>() {
+                    Ok(n) if (1..=100).contains(&n) => n,
+                    _ => {
+                        return Err(StripeError::invalid_param(
+                            "limit",
+                            "parameter_invalid_integer",
+                            "limit must be between 1 and 100.",
+                        ));
+                    }
+                },
+            };
+            let wanted = form.get("payment_intent");
+            let matching: Vec<Value> = core
+                .sessions()
+                .into_iter()
+                .rev()
+                .filter(|s| wanted.is_none_or(|pi| s.payment_intent.as_deref() == Some(pi)))
+                .map(|s| s.to_json())
+                .collect();
+            let has_more = matching.len() > limit;
+            let data: Vec<Value> = matching.into_iter().take(limit).collect();
+            Ok((
+                json!({"object": "list", "data": data, "has_more": has_more, "url": "/v1/checkout/sessions"}),
+                Vec::new(),
+            ))
         },
     )
 }

@@ -158,8 +158,9 @@ pub async fn resume_sending(pool: &sqlx::PgPool, id: Uuid) -> Result<u64, sqlx::
     .bind(id)
     .execute(&mut *tx)
     .await?;
+    // Expected soon: the stall sweep must not take the wait for the new jobs for a lost one.
     sqlx::query(
-        "UPDATE messages SET parked_at = NULL, parked_reason = NULL
+        "UPDATE messages SET parked_at = NULL, parked_reason = NULL, next_visit_at = now()
          WHERE artist_id = $1 AND direction = 'out' AND status = 'queued' AND parked_at IS NOT NULL",
     )
     .bind(id)

@@ -61,6 +61,10 @@ pub struct TranscriptEntry {
     pub delivery: Option<String>,
     /// The stored body (interactive choices, template parameters, image ids), for rich views.
     pub body: Value,
+    /// Why an unsent outbound message is parked (its send job in the dead-letter queue, or the
+    /// artist's sending paused); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parked: Option<String>,
 }
 
 /// A notification sent to the artist's own number about this lead.
@@ -69,6 +73,9 @@ pub struct ArtistNotification {
     pub text: Option<String>,
     pub at: DateTime<Utc>,
     pub delivery: Option<String>,
+    /// Why it is parked, as in [`TranscriptEntry::parked`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parked: Option<String>,
 }
 
 /// An audit event about the lead.
@@ -301,6 +308,9 @@ pub async fn history(
     Ok(entries)
 }
 
+/// The parked reason of a message row that is still unsent, else NULL.
+const PARKED: &str = "CASE WHEN status = 'queued' AND parked_at IS NOT NULL THEN COALESCE(parked_reason, 'parked') END AS parked";
+
 /// What a message row's status says about delivery, in the API's words.
 fn delivery_of(status: &str) -> Option<String> {
     match status {
@@ -315,10 +325,10 @@ pub async fn transcript(
     db: impl PgExecutor<'_>,
     id: Uuid,
 ) -> Result<Vec<TranscriptEntry>, LeadViewError> {
-    let rows = sqlx::query(
-        "SELECT direction, kind, text, body, status, COALESCE(provider_at, created_at) AS at FROM messages
+    let rows = sqlx::query(&format!(
+        "SELECT direction, kind, text, body, status, COALESCE(provider_at, created_at) AS at, {PARKED} FROM messages
          WHERE lead_id = $1 AND recipient = 'client' ORDER BY created_at, id",
-    )
+    ))
     .bind(id)
     .fetch_all(db)
     .await?;
@@ -333,6 +343,7 @@ pub async fn transcript(
                 at: r.try_get("at")?,
                 delivery: delivery_of(&status),
                 body: r.try_get("body")?,
+                parked: r.try_get("parked")?,
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
@@ -344,9 +355,9 @@ pub async fn artist_notifications(
     db: impl PgExecutor<'_>,
     id: Uuid,
 ) -> Result<Vec<ArtistNotification>, LeadViewError> {
-    let rows = sqlx::query(
-        "SELECT text, status, created_at FROM messages WHERE lead_id = $1 AND recipient = 'artist' ORDER BY created_at, id",
-    )
+    let rows = sqlx::query(&format!(
+        "SELECT text, status, created_at, {PARKED} FROM messages WHERE lead_id = $1 AND recipient = 'artist' ORDER BY created_at, id",
+    ))
     .bind(id)
     .fetch_all(db)
     .await?;
@@ -358,6 +369,7 @@ pub async fn artist_notifications(
                 text: r.try_get("text")?,
                 at: r.try_get("created_at")?,
                 delivery: delivery_of(&status),
+                parked: r.try_get("parked")?,
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;

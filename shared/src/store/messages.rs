@@ -88,6 +88,45 @@ pub struct OutboundState {
     pub status: String,
 }
 
+/// The state of an outbound message, recording that a sender is looking at it now (a queued
+/// message's `next_visit_at`: see [`park_stalled`]).
+pub async fn visit(db: &sqlx::PgPool, id: Uuid) -> Result<Option<OutboundState>, sqlx::Error> {
+    let row = sqlx::query(
+        "UPDATE messages SET next_visit_at = now()
+         WHERE id = $1 AND direction = 'out' AND status = 'queued' AND provider_id IS NULL
+         RETURNING provider_id, status",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    match row {
+        Some(r) => Ok(Some(OutboundState {
+            provider_id: r.try_get("provider_id")?,
+            status: r.try_get("status")?,
+        })),
+        // Settled or missing: nothing to stamp.
+        None => outbound_state(db, id).await,
+    }
+}
+
+/// Says when a sender will look at a queued message again (its job waits in the retry queue for
+/// `wait`), so a long planned wait is not mistaken for a lost job.
+pub async fn expect_visit(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    wait: std::time::Duration,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE messages SET next_visit_at = now() + make_interval(secs => $2)
+         WHERE id = $1 AND status = 'queued' AND provider_id IS NULL",
+    )
+    .bind(id)
+    .bind(wait.as_secs_f64())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 pub async fn outbound_state(
     db: impl PgExecutor<'_>,
     id: Uuid,
@@ -175,9 +214,11 @@ pub async fn unsent_before(db: impl PgExecutor<'_>, id: Uuid) -> Result<i64, sql
 
 /// Sets a queued message aside (artist paused, job dead-lettered): it keeps its place in the
 /// transcript and can be sent later, but younger messages to the recipient stop waiting for it.
+/// Parking a parked message again only updates the reason. A sender that takes the message's
+/// lease ([`claim`], e.g. after a replay from the DLQ) un-parks it.
 pub async fn park(db: impl PgExecutor<'_>, id: Uuid, reason: &str) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE messages SET parked_at = now(), parked_reason = $2, lease_until = NULL
+        "UPDATE messages SET parked_at = COALESCE(parked_at, now()), parked_reason = $2, lease_until = NULL
          WHERE id = $1 AND status = 'queued' AND provider_id IS NULL",
     )
     .bind(id)
@@ -185,6 +226,106 @@ pub async fn park(db: impl PgExecutor<'_>, id: Uuid, reason: &str) -> Result<(),
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// Parks every queued message no sender has looked at for `stall` past its expected visit (and
+/// whose lease, if any, ran out): its job is gone from the work and retry queues — in practice
+/// dead-lettered by the broker's `x-delivery-limit` after the handler crashed on it again and
+/// again, which no handler is told about. Parked, it stops holding younger messages to the same
+/// recipient; a replay of its job from the DLQ un-parks and sends it. Returns what it parked.
+pub async fn park_stalled(
+    db: impl PgExecutor<'_>,
+    stall: std::time::Duration,
+) -> Result<Vec<Stalled>, sqlx::Error> {
+    let reason = format!(
+        "stalled: no sender looked at it for {} s; its job is probably in outbound.whatsapp.dlq (broker delivery limit) — replay it from there",
+        stall.as_secs()
+    );
+    sqlx::query(
+        "UPDATE messages SET parked_at = now(), parked_reason = $2, lease_until = NULL
+         WHERE direction = 'out' AND status = 'queued' AND provider_id IS NULL AND parked_at IS NULL
+           AND (lease_until IS NULL OR lease_until < now())
+           AND COALESCE(next_visit_at, created_at) < now() - make_interval(secs => $1)
+         RETURNING id, artist_id, lead_id",
+    )
+    .bind(stall.as_secs_f64())
+    .bind(reason)
+    .fetch_all(db)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Stalled {
+            id: r.try_get("id")?,
+            artist_id: r.try_get("artist_id")?,
+            lead_id: r.try_get("lead_id")?,
+        })
+    })
+    .collect()
+}
+
+/// A message [`park_stalled`] set aside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stalled {
+    pub id: Uuid,
+    pub artist_id: Uuid,
+    pub lead_id: Option<Uuid>,
+}
+
+/// A queued message set aside, as the console lists it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ParkedMessage {
+    pub id: Uuid,
+    /// The artist's slug.
+    pub artist: String,
+    pub lead_id: Option<Uuid>,
+    /// `client` or `artist` (a notification to the artist's own number).
+    pub recipient: String,
+    pub wa_id: String,
+    pub kind: String,
+    pub text: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub parked_at: chrono::DateTime<chrono::Utc>,
+    pub parked_reason: Option<String>,
+    /// Calls to the API made for it so far.
+    pub attempts: i32,
+}
+
+/// Parked messages (of one artist, by slug, or all), oldest first, at most `limit`.
+pub async fn parked(
+    db: impl PgExecutor<'_>,
+    artist: Option<&str>,
+    limit: i64,
+) -> Result<Vec<ParkedMessage>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT m.id, a.slug, m.lead_id, m.recipient, m.wa_id, m.kind, m.text, m.created_at, m.parked_at,
+                m.parked_reason, m.attempts
+           FROM messages m JOIN artists a ON a.id = m.artist_id
+          WHERE m.direction = 'out' AND m.status = 'queued' AND m.parked_at IS NOT NULL
+            AND ($1::text IS NULL OR a.slug = $1)
+          ORDER BY m.send_seq, m.created_at
+          LIMIT $2",
+    )
+    .bind(artist)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ParkedMessage {
+                id: r.try_get("id")?,
+                artist: r.try_get("slug")?,
+                lead_id: r.try_get("lead_id")?,
+                recipient: r.try_get("recipient")?,
+                wa_id: r.try_get("wa_id")?,
+                kind: r.try_get("kind")?,
+                text: r.try_get("text")?,
+                created_at: r.try_get("created_at")?,
+                parked_at: r.try_get("parked_at")?,
+                parked_reason: r.try_get("parked_reason")?,
+                attempts: r.try_get("attempts")?,
+            })
+        })
+        .collect()
 }
 
 /// Meta said the 24 h window is closed: the next attempt sends the template equivalent.
