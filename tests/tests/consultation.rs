@@ -174,7 +174,16 @@ async fn two_worker_processes_keep_concurrent_leads_consistent() {
                         .fetch_one(&env.pool)
                         .await
                         .unwrap();
-                (refs.as_array().map(Vec::len) == Some(6)).then_some(())
+                // And every reply to the photos is out: otherwise a late one would count as the
+                // reply to the next answer, which would then be posted too early.
+                let unsent: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM messages WHERE wa_id = $1 AND direction = 'out' AND status = 'queued'",
+                )
+                .bind(*wa)
+                .fetch_one(&env.pool)
+                .await
+                .unwrap();
+                (refs.as_array().map(Vec::len) == Some(6) && unsent == 0).then_some(())
             },
         )
         .await;

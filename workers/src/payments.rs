@@ -975,14 +975,7 @@ async fn sweep_loop(pool: PgPool, parking: ParkingConfig, shutdown: Shutdown) {
                 SWEEP_EVERY
             }
             Err(e) => {
-                outages = outages.saturating_add(1);
-                let delay = shared::bus::connection::backoff_delay(outages);
-                tracing::warn!(
-                    error = format!("{e:#}"),
-                    retry_in_ms = delay.as_millis() as u64,
-                    "deposit expiry sweep stopped (database unavailable?); backing off"
-                );
-                delay
+                crate::rows::back_off_after_failed_pass(&mut outages, "deposit expiry sweep", &e)
             }
         };
         tokio::select! {

@@ -139,16 +139,7 @@ async fn fire_loop(fleet: &Fleet, shutdown: &Shutdown) {
                 }
                 poll
             }
-            Err(e) => {
-                outages = outages.saturating_add(1);
-                let delay = shared::bus::connection::backoff_delay(outages);
-                tracing::warn!(
-                    error = format!("{e:#}"),
-                    retry_in_ms = delay.as_millis() as u64,
-                    "reminders pass stopped (database unavailable?); backing off"
-                );
-                delay
-            }
+            Err(e) => crate::rows::back_off_after_failed_pass(&mut outages, "reminders pass", &e),
         };
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}

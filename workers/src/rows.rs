@@ -6,7 +6,21 @@ use shared::config::ParkingConfig;
 use shared::store::db;
 use shared::store::parking::{self, Failure, Loop};
 use sqlx::PgPool;
+use std::time::Duration;
 use uuid::Uuid;
+
+/// After a whole pass of `what` failed (the database out of reach): counts the outage and says how
+/// long to back off before the next pass.
+pub fn back_off_after_failed_pass(outages: &mut u32, what: &str, e: &anyhow::Error) -> Duration {
+    *outages = outages.saturating_add(1);
+    let delay = shared::bus::connection::backoff_delay(*outages);
+    tracing::warn!(
+        error = format!("{e:#}"),
+        retry_in_ms = delay.as_millis() as u64,
+        "{what} stopped (database unavailable?); backing off"
+    );
+    delay
+}
 
 /// Sorts out an error from processing row `id` of `lp`. `Err` means the database is unreachable
 /// (nothing was counted; the caller ends its pass and backs off); `Ok` says what was recorded.
