@@ -960,3 +960,35 @@ async fn a_refund_stripe_cannot_match_is_dead_lettered_unrecorded_and_applies_on
     assert_paid_then_refunded(&w, lead, wa, &pi).await;
     shutdown.trigger();
 }
+
+#[tokio::test]
+async fn a_completed_event_that_overtakes_the_commit_of_its_session_waits_for_it() {
+    let w = world().await;
+    let wa = "447700900691";
+    let lead = seed(&w.env, wa, Status::PendingApproval).await;
+    let session = approve_and_wait_for_link(&w, lead, wa).await;
+    // As if the checkout job had not committed its deposit row yet.
+    sqlx::query("UPDATE deposits SET checkout_session_id = checkout_session_id || '_uncommitted' WHERE checkout_session_id = $1")
+        .bind(&session)
+        .execute(&w.env.pool)
+        .await
+        .unwrap();
+    let delivery = w.stripe.complete(&session).await.unwrap();
+    assert!(delivery.accepted(), "{delivery:?}");
+    eventually("the event was tried and put back", WAIT, || async {
+        shared::metrics::metrics()
+            .render()
+            .contains("inkline_retried_total{queue=\"inbound.stripe\"}")
+            .then_some(())
+    })
+    .await;
+    // The commit lands: the next try applies the payment.
+    sqlx::query("UPDATE deposits SET checkout_session_id = $1 WHERE checkout_session_id = $1 || '_uncommitted'")
+        .bind(&session)
+        .execute(&w.env.pool)
+        .await
+        .unwrap();
+    wait_status(&w.env, lead, "BOOKING_PENDING").await;
+    assert_eq!(events_of(&w.env, "stripe_unknown_object").await, 0);
+    assert!(w.env.nonempty_dlqs().await.is_empty());
+}

@@ -436,12 +436,14 @@ struct EventHandler {
 #[async_trait::async_trait]
 impl Handler for EventHandler {
     async fn handle(&self, msg: &Received) -> Outcome {
+        let last_try = RetryPolicy::of(&self.fleet.bus).is_last_attempt(msg);
         match handle_event(
             &self.fleet.pool,
             &self.stripe,
             self.livemode,
             &msg.payload,
             &msg.correlation_id,
+            last_try,
         )
         .await
         {
@@ -451,13 +453,15 @@ impl Handler for EventHandler {
     }
 }
 
-/// Handles one Stripe event body (already signature-checked by the ingress).
+/// Handles one Stripe event body (already signature-checked by the ingress). `last_try`: a retry
+/// now would dead-letter the event, so what cannot be matched is recorded as unknown instead.
 pub async fn handle_event(
     pool: &PgPool,
     stripe: &StripeClient,
     expect_livemode: bool,
     body: &[u8],
     cid: &str,
+    last_try: bool,
 ) -> anyhow::Result<Outcome> {
     let evt = match stripe_event::decode(body) {
         Ok(e) => e,
@@ -488,7 +492,7 @@ pub async fn handle_event(
                     | "checkout.session.expired"
             ) =>
         {
-            session_event(pool, &evt, s, cid).await
+            session_event(pool, &evt, s, cid, last_try).await
         }
         EventObject::Charge(c) if kind == "charge.refunded" => {
             refund_event(pool, stripe, &evt, c, cid).await
@@ -527,8 +531,24 @@ async fn session_event(
     evt: &StripeEvent,
     s: &SessionObject,
     cid: &str,
+    last_try: bool,
 ) -> anyhow::Result<Outcome> {
     let Some(lead_id) = deposits::lead_of_session(pool, &s.id).await? else {
+        // The event may have overtaken the commit of the checkout job that created the session:
+        // while the session names one of our leads, wait for that commit (bounded by the retry
+        // budget) rather than record the event without its effect.
+        if !last_try && let Some(named) = named_lead(&s.metadata) {
+            let ours: Option<Uuid> = sqlx::query_scalar("SELECT id FROM leads WHERE id = $1")
+                .bind(named)
+                .fetch_optional(pool)
+                .await?;
+            if ours.is_some() {
+                return Ok(Outcome::Retry(format!(
+                    "session {} of lead {named} is not recorded yet",
+                    s.id
+                )));
+            }
+        }
         let detail = serde_json::json!({"event": evt.id, "type": evt.event_type, "session": s.id, "metadata": s.metadata});
         return unknown(pool, evt, named_lead(&s.metadata), detail).await;
     };
