@@ -521,6 +521,32 @@ async fn record_only(
     Ok(Outcome::Ack)
 }
 
+/// Opens the transaction of an event about `lead_id`: records the event as processed and locks the
+/// lead. None when the event was processed before (a duplicate, counted) or the lead is gone —
+/// nothing to do, and nothing recorded (the transaction is dropped).
+async fn begin_event<'p>(
+    pool: &'p PgPool,
+    evt: &StripeEvent,
+    lead_id: Uuid,
+) -> anyhow::Result<Option<(sqlx::Transaction<'p, sqlx::Postgres>, LeadRow, Artist)>> {
+    let mut tx = pool.begin().await?;
+    if !processed::first_time(&mut tx, "stripe", &evt.id).await? {
+        metrics().duplicates.with_label_values(&["stripe"]).inc();
+        return Ok(None);
+    }
+    Ok(lock_lead(&mut tx, lead_id)
+        .await?
+        .map(|(lead, artist)| (tx, lead, artist)))
+}
+
+/// `id` when it is a lead of ours (a session's metadata is not ours to trust).
+async fn existing_lead(pool: &PgPool, id: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM leads WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
 /// The lead id a session or charge names in its metadata (for the audit trail only).
 fn named_lead(metadata: &std::collections::BTreeMap<String, String>) -> Option<Uuid> {
     metadata.get("lead_id").and_then(|l| l.parse().ok())
@@ -537,27 +563,19 @@ async fn session_event(
         // The event may have overtaken the commit of the checkout job that created the session:
         // while the session names one of our leads, wait for that commit (bounded by the retry
         // budget) rather than record the event without its effect.
-        if !last_try && let Some(named) = named_lead(&s.metadata) {
-            let ours: Option<Uuid> = sqlx::query_scalar("SELECT id FROM leads WHERE id = $1")
-                .bind(named)
-                .fetch_optional(pool)
-                .await?;
-            if ours.is_some() {
-                return Ok(Outcome::Retry(format!(
-                    "session {} of lead {named} is not recorded yet",
-                    s.id
-                )));
-            }
+        if !last_try
+            && let Some(named) = named_lead(&s.metadata)
+            && existing_lead(pool, named).await?.is_some()
+        {
+            return Ok(Outcome::Retry(format!(
+                "session {} of lead {named} is not recorded yet",
+                s.id
+            )));
         }
         let detail = serde_json::json!({"event": evt.id, "type": evt.event_type, "session": s.id, "metadata": s.metadata});
         return unknown(pool, evt, named_lead(&s.metadata), detail).await;
     };
-    let mut tx = pool.begin().await?;
-    if !processed::first_time(&mut tx, "stripe", &evt.id).await? {
-        metrics().duplicates.with_label_values(&["stripe"]).inc();
-        return Ok(Outcome::Ack);
-    }
-    let Some((lead, artist)) = lock_lead(&mut tx, lead_id).await? else {
+    let Some((mut tx, lead, artist)) = begin_event(pool, evt, lead_id).await? else {
         return Ok(Outcome::Ack);
     };
     let Some(dep) = deposits::lock_by_session(&mut tx, &s.id).await? else {
@@ -734,12 +752,7 @@ async fn unknown(
     tracing::warn!(event = %evt.id, kind = %evt.event_type, "Stripe event for a session or charge Inkline did not create; recorded");
     // Only name a lead that exists (the metadata is not ours to trust).
     let lead = match named {
-        Some(id) => {
-            sqlx::query_scalar::<_, Uuid>("SELECT id FROM leads WHERE id = $1")
-                .bind(id)
-                .fetch_optional(pool)
-                .await?
-        }
+        Some(id) => existing_lead(pool, id).await?,
         None => None,
     };
     record_only(
@@ -815,12 +828,7 @@ async fn refund_known_payment(
     pi: &str,
     cid: &str,
 ) -> anyhow::Result<Outcome> {
-    let mut tx = pool.begin().await?;
-    if !processed::first_time(&mut tx, "stripe", &evt.id).await? {
-        metrics().duplicates.with_label_values(&["stripe"]).inc();
-        return Ok(Outcome::Ack);
-    }
-    let Some((lead, artist)) = lock_lead(&mut tx, lead_id).await? else {
+    let Some((mut tx, lead, artist)) = begin_event(pool, evt, lead_id).await? else {
         return Ok(Outcome::Ack);
     };
     let Some(dep) = deposits::lock_by_payment_intent(&mut tx, pi).await? else {
@@ -842,12 +850,7 @@ async fn refund_unseen_payment(
     lead_id: Uuid,
     cid: &str,
 ) -> anyhow::Result<Outcome> {
-    let mut tx = pool.begin().await?;
-    if !processed::first_time(&mut tx, "stripe", &evt.id).await? {
-        metrics().duplicates.with_label_values(&["stripe"]).inc();
-        return Ok(Outcome::Ack);
-    }
-    let Some((lead, artist)) = lock_lead(&mut tx, lead_id).await? else {
+    let Some((mut tx, lead, artist)) = begin_event(pool, evt, lead_id).await? else {
         return Ok(Outcome::Ack);
     };
     let Some(dep) = deposits::lock_by_session(&mut tx, &session.id).await? else {
