@@ -3,6 +3,7 @@
 pub mod connection;
 pub mod consume;
 pub mod message;
+pub mod retry;
 pub mod topology;
 
 pub use connection::{Bus, PublishError};
