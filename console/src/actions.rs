@@ -1,25 +1,16 @@
-//! The artist actions the admin API and the console offer, mapped onto `shared::actions::Action`.
-//! Adding an action is its name in [`NAMES`] and one arm in [`build`]; the state machine in
-//! `shared` decides whether it applies (an action it refuses answers 409).
+//! The artist actions the admin API and the console offer: a name from the URL plus the form or
+//! JSON input, built into the core's one vocabulary, `ArtistAction` (whose serde names are the URL
+//! names). The state machine decides whether it applies (an action it refuses answers 409).
 
+use infra::actions::{self, ActionError, ActionOutcome};
+use inkline_core::conversation::{ArtistAction, PaymentMethod};
+use inkline_core::domain::Status;
 use serde::Deserialize;
-use shared::actions::{self, Action, ActionError, ActionOutcome};
-use shared::conversation::PaymentMethod;
-use shared::domain::Status;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 /// Every action, as spelled in `POST /admin/leads/{id}/{action}`.
-pub const NAMES: [&str; 8] = [
-    "approve",
-    "reject",
-    "send-deposit",
-    "ask-more",
-    "mark-paid",
-    "handover",
-    "resume",
-    "reply",
-];
+pub const NAMES: [&str; 8] = ArtistAction::NAMES;
 
 /// What a caller may send with an action (JSON for the API, a form for the console).
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -49,35 +40,35 @@ pub enum BuildError {
     Invalid(String),
 }
 
-/// The `shared` action for `name` with `input`.
-pub fn build(name: &str, input: &ActionInput) -> Result<Action, BuildError> {
+/// The action `name` with `input`.
+pub fn build(name: &str, input: &ActionInput) -> Result<ArtistAction, BuildError> {
     match name {
-        "handover" => Ok(Action::Handover),
-        "resume" => Ok(Action::Resume),
+        "handover" => Ok(ArtistAction::Handover),
+        "resume" => Ok(ArtistAction::Resume),
         "reply" => {
             let text = input.text.as_deref().map(str::trim).unwrap_or_default();
             if text.is_empty() {
                 return Err(BuildError::Invalid("reply needs a non-empty `text`".into()));
             }
-            Ok(Action::Reply {
+            Ok(ArtistAction::Reply {
                 text: text.to_owned(),
             })
         }
-        "approve" => Ok(Action::Approve {
+        "approve" => Ok(ArtistAction::Approve {
             deposit_minor: deposit_minor(input)?,
         }),
-        "reject" => Ok(Action::Reject {
+        "reject" => Ok(ArtistAction::Reject {
             reason: text_of(&input.reason),
         }),
-        "send-deposit" => Ok(Action::SendDeposit),
-        "ask-more" => Ok(Action::AskMore {
+        "send-deposit" => Ok(ArtistAction::SendDeposit),
+        "ask-more" => Ok(ArtistAction::AskMore {
             note: text_of(&input.note).or_else(|| text_of(&input.text)),
         }),
         "mark-paid" => match input.method.as_deref().map(str::trim) {
-            Some("cash") => Ok(Action::MarkPaidOffline {
+            Some("cash") => Ok(ArtistAction::MarkPaid {
                 method: PaymentMethod::Cash,
             }),
-            Some("bank") => Ok(Action::MarkPaidOffline {
+            Some("bank") => Ok(ArtistAction::MarkPaid {
                 method: PaymentMethod::Bank,
             }),
             _ => Err(BuildError::Invalid(
@@ -247,7 +238,7 @@ mod tests {
                     ..ActionInput::default()
                 }
             ),
-            Ok(Action::Approve {
+            Ok(ArtistAction::Approve {
                 deposit_minor: Some(12_000)
             })
         );

@@ -4,9 +4,9 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
+use infra::config::Secret;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
-use shared::config::Secret;
 use subtle::ConstantTimeEq;
 
 type HmacSha256 = Hmac<Sha256>;

@@ -16,10 +16,20 @@ pub struct Cli {
 pub enum Command {
     /// Serve the console web UI and the admin JSON API (CONSOLE_ADDR).
     Serve,
-    /// The one-command local demo: every role, fake WhatsApp and Stripe, a demo artist.
-    Sandbox(crate::commands::sandbox::Args),
-    /// Drive the real fleet through the ingress with simulated clients and measure it.
-    Loadgen(crate::commands::loadgen::Args),
+    /// The one-command local demo: every role, fake WhatsApp and Stripe, a demo artist
+    /// (runs `inkline-dev sandbox`, a developer tool production images do not carry).
+    #[command(disable_help_flag = true)]
+    Sandbox {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
+    /// Drive the real fleet through the ingress with simulated clients and measure it
+    /// (runs `inkline-dev loadgen`).
+    #[command(disable_help_flag = true)]
+    Loadgen {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
     /// Apply database migrations (DATABASE_URL).
     Migrate,
     /// Artist configuration.
@@ -74,7 +84,7 @@ pub enum ParkedCommand {
     List {
         /// Only this loop: reminders, expiry_sweep or outbox.
         #[arg(long = "loop")]
-        only: Option<shared::store::parking::Loop>,
+        only: Option<infra::store::parking::Loop>,
         #[arg(long, default_value_t = 100)]
         limit: i64,
         /// One JSON object per line.
@@ -85,7 +95,7 @@ pub enum ParkedCommand {
     Retry {
         /// reminders, expiry_sweep or outbox.
         #[arg(value_name = "LOOP")]
-        lp: shared::store::parking::Loop,
+        lp: infra::store::parking::Loop,
         /// The row's id (as `inkline parked list` prints it).
         id: Option<uuid::Uuid>,
         /// Every parked row of LOOP.

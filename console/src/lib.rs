@@ -1,5 +1,6 @@
-//! The operator tool `inkline`: the console (web UI and admin API), the sandbox, migrations,
-//! artist configuration, parsers, dead letters and the load generator.
+//! The operator tool `inkline`: the console (web UI and admin API), migrations, artist
+//! configuration, parsers, dead letters and parked rows. The sandbox and the load generator are
+//! developer tools in `inkline-dev` (tests/devtools), which `inkline sandbox|loadgen` runs.
 
 pub mod actions;
 pub mod admin;
@@ -8,10 +9,8 @@ pub mod cli;
 pub mod commands;
 pub mod csrf;
 pub mod funnel;
-pub mod loadgen;
 mod openapi_check;
 pub mod pages;
 pub mod queues;
-pub mod sandbox;
 pub mod server;
 pub mod session;

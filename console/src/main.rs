@@ -7,13 +7,16 @@ use console::commands;
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    if !matches!(cli.command, Command::Parse { .. }) {
-        shared::telemetry::init("console");
+    if !matches!(
+        cli.command,
+        Command::Parse { .. } | Command::Sandbox { .. } | Command::Loadgen { .. }
+    ) {
+        infra::telemetry::init("console");
     }
     let result = match cli.command {
         Command::Serve => commands::serve::run().await,
-        Command::Sandbox(args) => commands::sandbox::run(args).await,
-        Command::Loadgen(args) => commands::loadgen::run(args).await,
+        Command::Sandbox { args } => commands::dev::forward("sandbox", args),
+        Command::Loadgen { args } => commands::dev::forward("loadgen", args),
         Command::Migrate => commands::migrate::run().await,
         Command::Artist {
             command: ArtistCommand::Apply { file },

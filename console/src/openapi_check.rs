@@ -7,7 +7,7 @@ mod tests {
     use crate::server::{AppState, router};
     use axum::body::Body;
     use axum::http::{Request, StatusCode};
-    use shared::config::{ConsoleConfig, EnvReader};
+    use infra::config::{ConsoleConfig, EnvReader};
     use std::collections::BTreeSet;
     use tower::ServiceExt;
 
@@ -83,10 +83,10 @@ mod tests {
             .acquire_timeout(std::time::Duration::from_millis(300))
             .connect_lazy("postgres://nobody@127.0.0.1:1/none")
             .unwrap();
-        let shutdown = shared::shutdown::Shutdown::new();
+        let shutdown = infra::shutdown::Shutdown::new();
         let mut bus_cfg = cfg.bus.clone();
-        bus_cfg.amqp_url = shared::config::Secret::new("amqp://nobody:nobody@127.0.0.1:1/%2f");
-        let bus = shared::bus::Bus::start(bus_cfg, "openapi-test", shutdown.clone());
+        bus_cfg.amqp_url = infra::config::Secret::new("amqp://nobody:nobody@127.0.0.1:1/%2f");
+        let bus = infra::bus::Bus::start(bus_cfg, "openapi-test", shutdown.clone());
         let app = router(AppState::new(pool, bus, &cfg));
         for (method, path) in documented() {
             let uri = path

@@ -1,9 +1,9 @@
 //! Queue health for the console and the admin API: depth, consumers, retry and dead letters of
 //! every work queue, read with passive declares on a short-lived channel.
 
+use infra::bus::Bus;
+use infra::bus::topology::{self, QUEUES};
 use serde::Serialize;
-use shared::bus::Bus;
-use shared::bus::topology::{self, QUEUES};
 
 /// One work queue and its companions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -1,5 +1,5 @@
-//! The console's HTTP server: the state every handler shares, the router (admin API, web pages,
-//! and the sandbox pages when running `inkline sandbox`) and serving until shutdown.
+//! The console's HTTP server: the state every handler shares, the router (admin API and web
+//! pages) and serving until shutdown.
 
 use crate::auth::Keys;
 use axum::Router;
@@ -7,9 +7,9 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use shared::bus::Bus;
-use shared::config::ConsoleConfig;
-use shared::shutdown::Shutdown;
+use infra::bus::Bus;
+use infra::config::ConsoleConfig;
+use infra::shutdown::Shutdown;
 use sqlx::PgPool;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,24 +25,24 @@ pub struct AppState {
     pub media_dir: Arc<PathBuf>,
     /// Mark cookies `Secure` (PUBLIC_BASE_URL is https).
     pub secure_cookies: bool,
-    /// The sandbox's fakes and pages, when running `inkline sandbox`.
-    pub sandbox: Option<Arc<crate::sandbox::Sandbox>>,
+    /// Where reference images not (yet) in `MEDIA_DIR` may be found (the sandbox's uploads).
+    pub media_fallback: Option<Arc<dyn crate::pages::media::MediaSource>>,
 }
 
 impl AppState {
     /// Connects to Postgres (checking the schema version) and starts the bus.
     pub async fn connect(cfg: &ConsoleConfig, shutdown: &Shutdown) -> anyhow::Result<AppState> {
-        let pool = shared::store::db::connect(&cfg.db)
+        let pool = infra::store::db::connect(&cfg.db)
             .await
             .map_err(|e| anyhow::anyhow!("cannot connect to DATABASE_URL: {e}"))?;
-        shared::store::db::check_schema(&pool).await?;
+        infra::store::db::check_schema(&pool).await?;
         let bus = Bus::start(cfg.bus.clone(), "console", shutdown.child());
         Ok(AppState::new(pool, bus, cfg))
     }
 
     /// The state from already-open connections.
     pub fn new(pool: PgPool, bus: Bus, cfg: &ConsoleConfig) -> AppState {
-        shared::actions::links::configure_public_base_url(&cfg.api.public_base_url);
+        infra::actions::links::configure_public_base_url(&cfg.api.public_base_url);
         AppState {
             pool,
             bus,
@@ -52,22 +52,19 @@ impl AppState {
             )),
             media_dir: Arc::new(PathBuf::from(&cfg.api.media_dir)),
             secure_cookies: cfg.api.public_base_url.starts_with("https://"),
-            sandbox: None,
+            media_fallback: None,
         }
     }
 }
 
 /// Every console route.
 pub fn router(state: AppState) -> Router {
-    let mut app = Router::new()
+    Router::new()
         .merge(crate::admin::router(state.clone()))
         .merge(crate::pages::router())
         .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz));
-    if state.sandbox.is_some() {
-        app = app.merge(crate::sandbox::router());
-    }
-    app.fallback(not_found)
+        .route("/readyz", get(readyz))
+        .fallback(not_found)
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
 }
@@ -78,8 +75,18 @@ pub async fn serve(
     state: AppState,
     shutdown: Shutdown,
 ) -> std::io::Result<()> {
+    serve_router(listener, router(state), shutdown).await
+}
+
+/// Serves `app` (the console's router, perhaps with more routes merged) on `listener` until
+/// `shutdown`, then finishes in-flight requests.
+pub async fn serve_router(
+    listener: TcpListener,
+    app: Router,
+    shutdown: Shutdown,
+) -> std::io::Result<()> {
     tracing::info!(addr = %listener.local_addr()?, "console listening");
-    axum::serve(listener, router(state))
+    axum::serve(listener, app)
         .with_graceful_shutdown(async move { shutdown.wait().await })
         .await
 }
@@ -114,7 +121,7 @@ async fn not_found(uri: axum::http::Uri) -> Response {
 }
 
 /// Headers every answer carries: no framing, no sniffing, no referrer leaking lead ids.
-async fn security_headers(mut response: Response) -> Response {
+pub async fn security_headers(mut response: Response) -> Response {
     let h = response.headers_mut();
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(

@@ -26,7 +26,7 @@ log "release build into $CARGO_TARGET_DIR"
 cargo build --release --workspace --bins >&2
 git rev-parse --short HEAD > "$OUT/commit.txt" 2>/dev/null || echo unknown > "$OUT/commit.txt"
 { uptime; nproc; } > "$OUT/machine.txt"
-LOADGEN=("$BIN/inkline" loadgen --bin-dir "$BIN" --progress never --json)
+LOADGEN=("$BIN/inkline-dev" loadgen --bin-dir "$BIN" --progress never --json)
 
 # 1. Ingress vs the raw publish-with-confirms ceiling (same broker, queue, message size, 64 in flight).
 log "1/5 confirm ceiling (${SECS}s)"

@@ -70,7 +70,7 @@ psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $NAME"
 DATABASE_URL=$DIRECT_DATABASE_URL "$BIN/inkline" migrate >&2
 python3 - > "$OUT/demo-artist.toml" <<'PY'
 import re
-src = open("shared/src/domain/artist.rs").read()
+src = open("shared/core/src/domain/artist.rs").read()
 print(re.search(r'DEMO_ARTIST_TOML: &str = r#"(.*?)"#', src, re.S).group(1))
 PY
 DATABASE_URL=$DIRECT_DATABASE_URL "$BIN/inkline" artist apply "$OUT/demo-artist.toml" >&2
@@ -89,7 +89,7 @@ for _ in $(seq 100); do curl -fs "http://127.0.0.1:$INGRESS_PORT/readyz" >/dev/n
 
 CLIENTS=$(( RATE * SECS / 3 + 50 ))
 log "loadgen: $RATE msg/s for ${SECS}s ($CLIENTS clients x 3 messages)"
-"$BIN/inkline" loadgen --ingress-url "http://127.0.0.1:$INGRESS_PORT" --graph-addr "127.0.0.1:$GRAPH_PORT" \
+"$BIN/inkline-dev" loadgen --ingress-url "http://127.0.0.1:$INGRESS_PORT" --graph-addr "127.0.0.1:$GRAPH_PORT" \
   --app-secret "$WHATSAPP_APP_SECRET" --rate "$RATE" --duration "${SECS}s" --clients "$CLIENTS" \
   --messages-per-client 3 --reply-timeout 150s --drain 180s --max-attempts 20 \
   --storm 200s:429:400 --storm 215s:503:400 --progress never --allow-unclean \

@@ -7,4 +7,4 @@ cd "$(dirname "$0")/../.."
 ./deploy/local/ensure-services.sh
 ./deploy/local/check-rust.sh
 cargo build --release --bins
-exec ./target/release/inkline sandbox "$@"
+exec ./target/release/inkline-dev sandbox "$@"

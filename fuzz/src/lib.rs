@@ -4,7 +4,7 @@
 //! The property is the same everywhere: untrusted bytes never panic, and what is accepted is
 //! consistent (a decoded message has an id; a signature that verifies is one we would produce).
 
-use shared::webhook::signature::{self, STRIPE_TOLERANCE_SECS};
+use inkline_core::webhook::signature::{self, STRIPE_TOLERANCE_SECS};
 
 /// A fixed receive time, so runs are reproducible.
 fn received_at() -> chrono::DateTime<chrono::Utc> {
@@ -13,9 +13,9 @@ fn received_at() -> chrono::DateTime<chrono::Utc> {
 
 /// The WhatsApp webhook decoder on arbitrary bytes.
 pub fn whatsapp_decode(data: &[u8]) {
-    if let Ok(items) = shared::webhook::whatsapp::decode(data, received_at()) {
+    if let Ok(items) = inkline_core::webhook::whatsapp::decode(data, received_at()) {
         for item in items {
-            if let shared::webhook::whatsapp::Item::Message { inbound, .. } = item {
+            if let inkline_core::webhook::whatsapp::Item::Message { inbound, .. } = item {
                 assert!(!inbound.id.is_empty(), "a decoded message always has its wamid");
             }
         }
@@ -24,7 +24,7 @@ pub fn whatsapp_decode(data: &[u8]) {
 
 /// The Stripe event decoder on arbitrary bytes.
 pub fn stripe_decode(data: &[u8]) {
-    let _ = shared::webhook::stripe::decode(data);
+    let _ = inkline_core::webhook::stripe::decode(data);
 }
 
 /// Both signature header parsers: the first line of `data` is the header, the rest the body.
@@ -51,8 +51,8 @@ pub fn signature_headers(data: &[u8]) {
 pub fn text_parsers(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     for field in ["budget", "dimensions", "location", "complexity", "yes_no", "instagram", "intent"] {
-        let _ = shared::parse::to_json(field, &text, None);
+        let _ = inkline_core::parse::to_json(field, &text, None);
     }
     let options = data.first().map_or(3, |b| usize::from(*b % 12));
-    let _ = shared::parse::to_json("slot", &text, Some(options));
+    let _ = inkline_core::parse::to_json("slot", &text, Some(options));
 }

@@ -9,10 +9,10 @@ pub mod shed;
 
 use axum::Router;
 use axum::routing::{get, post};
+use infra::bus::Bus;
+use infra::config::IngressConfig;
+use infra::shutdown::Shutdown;
 use server::PortLimits;
-use shared::bus::Bus;
-use shared::config::IngressConfig;
-use shared::shutdown::Shutdown;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;

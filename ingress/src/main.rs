@@ -1,11 +1,11 @@
 //! `inkline-ingress`: the webhook edge.
 
-use shared::config::IngressConfig;
-use shared::shutdown::Shutdown;
+use infra::config::IngressConfig;
+use infra::shutdown::Shutdown;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    shared::telemetry::init("ingress");
+    infra::telemetry::init("ingress");
     let cfg = match IngressConfig::from_env() {
         Ok(c) => c,
         Err(e) => {

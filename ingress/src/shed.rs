@@ -7,7 +7,7 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use shared::metrics::metrics;
+use infra::metrics::metrics;
 use std::time::Duration;
 
 /// Slack on top of the body and publish timeouts before a handler is abandoned.

@@ -1,8 +1,8 @@
 //! `TestEnv`: an isolated database + vhost + fake Graph API, removed again on drop.
 
-use shared::config::{EnvReader, IngressConfig, WorkerConfig};
-use shared::domain::ArtistConfig;
-use shared::fakes::FakeGraph;
+use fakes::FakeGraph;
+use infra::config::{EnvReader, IngressConfig, WorkerConfig};
+use inkline_core::domain::ArtistConfig;
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 use std::collections::HashMap;
@@ -80,7 +80,7 @@ impl TestEnv {
             .connect(&database_url)
             .await
             .expect("test database");
-        shared::store::db::migrate(&pool)
+        infra::store::db::migrate(&pool)
             .await
             .expect("migrations apply");
         let vhost = name.clone();
@@ -99,7 +99,7 @@ impl TestEnv {
         artist.pacing.pair_spacing_secs = 0.05;
         artist.pacing.pair_burst = 5;
         graph.expect_token(&artist.phone_number_id, ACCESS_TOKEN);
-        let (artist_id, _) = shared::store::artists::upsert(&pool, &artist)
+        let (artist_id, _) = infra::store::artists::upsert(&pool, &artist)
             .await
             .expect("artist");
         TestEnv {
@@ -158,7 +158,7 @@ impl TestEnv {
                 .await
                 .expect("amqp");
         let ch = conn.create_channel().await.expect("channel");
-        let depth = shared::bus::topology::depth(&ch, queue)
+        let depth = infra::bus::topology::depth(&ch, queue)
             .await
             .map(|(d, _)| d)
             .unwrap_or(0);

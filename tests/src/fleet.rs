@@ -1,8 +1,8 @@
 //! Starting the real ingress and worker roles for a test, in-process or as child processes.
 
 use crate::env::TestEnv;
-use shared::bus::Bus;
-use shared::shutdown::Shutdown;
+use infra::bus::Bus;
+use infra::shutdown::Shutdown;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -56,7 +56,7 @@ impl TestEnv {
     /// broker that is down).
     pub async fn start_ingress_with(
         &self,
-        cfg: shared::config::IngressConfig,
+        cfg: infra::config::IngressConfig,
         wait: bool,
     ) -> Running {
         let shutdown = Shutdown::new();
@@ -110,8 +110,10 @@ impl TestEnv {
 
     /// Posts a body to the ingress's WhatsApp webhook, signed with the app secret.
     pub async fn post_whatsapp(&self, ingress: &Running, body: &[u8]) -> reqwest::Response {
-        let sig =
-            shared::webhook::signature::sign_whatsapp(crate::env::APP_SECRET.as_bytes(), body);
+        let sig = inkline_core::webhook::signature::sign_whatsapp(
+            crate::env::APP_SECRET.as_bytes(),
+            body,
+        );
         reqwest::Client::new()
             .post(ingress.url("/webhooks/whatsapp"))
             .header("content-type", "application/json")

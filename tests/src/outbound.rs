@@ -2,10 +2,10 @@
 //! transcript and the outbox (as the engine's transaction would), and what the fake Graph API saw.
 
 use crate::env::TestEnv;
-use shared::conversation::Recipient;
-use shared::domain::MessageBody;
-use shared::jobs::TemplateKind;
-use shared::store::effects::{self, Outbound};
+use infra::store::outbound::{self, Outbound};
+use inkline_core::conversation::Recipient;
+use inkline_core::domain::MessageBody;
+use inkline_core::jobs::TemplateKind;
 use uuid::Uuid;
 
 /// A lead for `wa_id` whose last message arrived `hours_ago`.
@@ -45,7 +45,11 @@ pub async fn enqueue(env: &TestEnv, msgs: Vec<Queued<'_>>) -> Vec<Uuid> {
             template,
             template_params: Vec::new(),
         };
-        ids.push(effects::enqueue_outbound(&mut tx, m, "test").await.unwrap());
+        ids.push(
+            outbound::enqueue_outbound(&mut tx, m, "test")
+                .await
+                .unwrap(),
+        );
     }
     tx.commit().await.unwrap();
     ids

@@ -4,11 +4,11 @@
 //! and that no secret appears in any answer.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use fakes::payloads;
 use harness::env::{ACCESS_TOKEN, APP_SECRET, STRIPE_WEBHOOK_SECRET, VERIFY_TOKEN};
 use harness::{Running, TestEnv, eventually};
-use shared::bus::topology::{INBOUND_STRIPE, INBOUND_WHATSAPP, OUTBOUND_WHATSAPP, dlq};
-use shared::fakes::payloads;
-use shared::webhook::signature::{sign_stripe, sign_whatsapp};
+use infra::bus::topology::{INBOUND_STRIPE, INBOUND_WHATSAPP, OUTBOUND_WHATSAPP, dlq};
+use inkline_core::webhook::signature::{sign_stripe, sign_whatsapp};
 use std::time::Duration;
 use workers::Role;
 

@@ -4,16 +4,16 @@
 //! safely from several replicas at once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use fakes::payloads;
 use harness::{TestEnv, eventually};
+use infra::bus::topology::{self, JOBS_PAYMENTS, JOBS_SHEETS};
+use infra::bus::{Bus, Outgoing, PublishError};
+use infra::config::RetentionConfig;
+use infra::metrics::metrics;
+use infra::shutdown::Shutdown;
+use infra::store::retention::Table;
 use lapin::options::QueueDeclareOptions;
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
-use shared::bus::topology::{self, JOBS_PAYMENTS, JOBS_SHEETS};
-use shared::bus::{Bus, Outgoing, PublishError};
-use shared::config::RetentionConfig;
-use shared::fakes::payloads;
-use shared::metrics::metrics;
-use shared::shutdown::Shutdown;
-use shared::store::retention::Table;
 use std::time::Duration;
 use uuid::Uuid;
 use workers::Role;

@@ -7,7 +7,7 @@
 //! (`deploy/local/install-chromium.sh`, which the test command runs first).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use console::sandbox::start::{self, Options};
+use devtools::sandbox::start::{self, Options};
 use harness::TestEnv;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};

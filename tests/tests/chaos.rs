@@ -5,9 +5,9 @@
 //! PostgreSQL themselves is only done by `deploy/chaos/run.sh` (other tests share those servers).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use console::loadgen::{self, Config, Pacing, Summary, Target};
+use devtools::loadgen::{self, Config, Pacing, Summary, Target};
+use fakes::Fault;
 use harness::TestEnv;
-use shared::fakes::Fault;
 use std::process::Child;
 use std::time::Duration;
 use workers::Role;

@@ -7,9 +7,9 @@ mod console_support;
 
 use console_support::{ADMIN_KEY, client, seed_artist, seed_lead, start_console};
 use harness::TestEnv;
+use infra::bus::topology::{OUTBOUND_WHATSAPP, dlq};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use shared::bus::topology::{OUTBOUND_WHATSAPP, dlq};
 
 async fn get(url: &str) -> (StatusCode, Value) {
     let r = client()
@@ -462,7 +462,7 @@ async fn artists_are_listed_without_tokens_and_put_validates_like_the_toml() {
     let (s, saved) = put(&console.url("/admin/artists/demo"), demo.clone()).await;
     assert_eq!(s, 200, "{saved}");
     assert_eq!(saved["name"], json!("Demo Ink & Co"));
-    let stored = shared::store::artists::by_slug(&env.pool, "demo")
+    let stored = infra::store::artists::by_slug(&env.pool, "demo")
         .await
         .unwrap()
         .unwrap();

@@ -172,7 +172,7 @@ async fn an_artist_key_sees_only_that_artists_leads() {
     let other = seed_artist(&env, "other", "100000000000009").await;
     let mine = seed_lead(&env, env.artist_id, "447700900201", "Mine", "QUALIFYING", 2).await;
     let theirs = seed_lead(&env, other, "447700900202", "Theirs", "QUALIFYING", 1).await;
-    let keys = console::auth::Keys::new(Some(shared::config::Secret::new(ADMIN_KEY)), None);
+    let keys = console::auth::Keys::new(Some(infra::config::Secret::new(ADMIN_KEY)), None);
     let demo_key = keys.artist_key("demo").unwrap();
 
     // The admin sees the key on the Artists page.

@@ -2,7 +2,7 @@
 //! live feed, the artist phone, and the fake checkout's "let it expire" path.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use console::sandbox::start::{self, Options, Running};
+use devtools::sandbox::start::{self, Options, Running};
 use harness::{TestEnv, eventually};
 use reqwest::StatusCode;
 use reqwest::redirect::Policy;

@@ -2,8 +2,8 @@
 //! outbox → sender → fake Graph), and one lead's messages handled by two worker processes at once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use fakes::payloads;
 use harness::{KillOnDrop, Running, TestEnv, eventually};
-use shared::fakes::payloads;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 use workers::Role;

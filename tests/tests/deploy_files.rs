@@ -3,7 +3,7 @@
 //! artist file is the one the sandbox seeds.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use shared::domain::ArtistConfig;
+use inkline_core::domain::ArtistConfig;
 use workers::Role;
 
 fn read(path: &str) -> String {
@@ -31,7 +31,7 @@ fn every_role_is_deployed_in_compose_and_kubernetes() {
 
 #[test]
 fn deploy_files_only_set_variables_the_binaries_read() {
-    let config = read("shared/src/config.rs");
+    let config = read("shared/infra/src/config.rs");
     let known = |name: &str| {
         config.contains(&format!("\"{name}\"")) || ["RUST_LOG", "LOG_FORMAT"].contains(&name)
     };
@@ -59,7 +59,7 @@ fn the_demo_artist_file_is_the_seeded_demo_artist() {
 #[test]
 fn queue_alerts_fire_at_half_and_ninety_percent_of_the_default_queue_length() {
     let alerts = read("deploy/prometheus/alerts.yml");
-    let max = shared::config::QueueLimits::DEFAULT_WORK;
+    let max = infra::config::QueueLimits::DEFAULT_WORK;
     for (alert, threshold) in [
         ("InklineQueueFilling", max / 2),
         ("InklineQueueNearlyFull", max * 9 / 10),

@@ -10,11 +10,11 @@
 //! to measure a release build).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use fakes::payloads;
 use harness::env::APP_SECRET;
 use harness::{KillOnDrop, Running, TestEnv, eventually};
-use shared::bus::topology::{INBOUND_STRIPE, INBOUND_WHATSAPP};
-use shared::fakes::payloads;
-use shared::webhook::signature::sign_whatsapp;
+use infra::bus::topology::{INBOUND_STRIPE, INBOUND_WHATSAPP};
+use inkline_core::webhook::signature::sign_whatsapp;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -926,8 +926,7 @@ async fn stripe_without_a_configured_secret_is_refused_before_the_body() {
     let mut vars = env.env_vars();
     vars.remove("STRIPE_WEBHOOK_SECRET");
     vars.insert("INGRESS_BODY_TIMEOUT_MS".into(), "60000".into());
-    let cfg =
-        shared::config::IngressConfig::read(shared::config::EnvReader::from_map(vars)).unwrap();
+    let cfg = infra::config::IngressConfig::read(infra::config::EnvReader::from_map(vars)).unwrap();
     let ingress = env.start_ingress_with(cfg, true).await;
     let mut s = TcpStream::connect(ingress.addr.unwrap()).await.unwrap();
     let head = format!(

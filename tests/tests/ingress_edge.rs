@@ -1,12 +1,12 @@
 //! The ingress's answers: signatures, size limits, the handshake, and 503 when the broker is away.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use fakes::payloads;
 use harness::TestEnv;
 use harness::env::{APP_SECRET, STRIPE_WEBHOOK_SECRET, VERIFY_TOKEN};
-use shared::bus::topology::{INBOUND_STRIPE, INBOUND_WHATSAPP};
-use shared::config::EnvReader;
-use shared::fakes::payloads;
-use shared::webhook::signature::{sign_stripe, sign_whatsapp};
+use infra::bus::topology::{INBOUND_STRIPE, INBOUND_WHATSAPP};
+use infra::config::EnvReader;
+use inkline_core::webhook::signature::{sign_stripe, sign_whatsapp};
 use std::time::Duration;
 
 fn client() -> reqwest::Client {
@@ -197,7 +197,7 @@ async fn broker_unreachable_means_503_and_not_ready() {
         "AMQP_URL".into(),
         "amqp://guest:guest@127.0.0.1:1/%2f".into(),
     );
-    let cfg = shared::config::IngressConfig::read(EnvReader::from_map(vars)).unwrap();
+    let cfg = infra::config::IngressConfig::read(EnvReader::from_map(vars)).unwrap();
     let ingress = env.start_ingress_with(cfg, false).await;
     let body = payloads::text(&env.artist.phone_number_id, "4477", "S", "wamid.Y", 1, "hi");
     let resp = env.post_whatsapp(&ingress, &body).await;

@@ -1,7 +1,7 @@
 //! `inkline loadgen` against a real fleet: every acknowledged message gets exactly its replies.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use console::loadgen::{self, Config, Pacing, Target};
+use devtools::loadgen::{self, Config, Pacing, Target};
 use harness::TestEnv;
 use std::time::Duration;
 use workers::Role;
@@ -107,7 +107,7 @@ async fn the_whole_consultation_reaches_pending_approval_and_notifies_the_artist
     // Without the 6 s pair spacing (Meta's per-recipient rate), 14 turns take seconds, not a minute.
     let mut artist = env.artist.clone();
     artist.pacing.pair_spacing_secs = 0.0;
-    shared::store::artists::upsert(&env.pool, &artist)
+    infra::store::artists::upsert(&env.pool, &artist)
         .await
         .unwrap();
     let ingress = env.start_ingress().await;
@@ -116,7 +116,7 @@ async fn the_whole_consultation_reaches_pending_approval_and_notifies_the_artist
         &env,
         &ingress.url(""),
         3,
-        console::loadgen::script::MAX_MESSAGES,
+        devtools::loadgen::script::MAX_MESSAGES,
         Pacing::Concurrency(3),
     );
     let s = loadgen::run_against(&cfg, &ingress.url(""), &env.graph)
@@ -154,7 +154,7 @@ async fn ack_only_mode_needs_no_workers() {
         s.render_text()
     );
     assert_eq!(
-        env.queue_depth(shared::bus::topology::INBOUND_WHATSAPP)
+        env.queue_depth(infra::bus::topology::INBOUND_WHATSAPP)
             .await,
         10
     );

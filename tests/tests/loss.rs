@@ -1,8 +1,8 @@
 //! Crashes at the worst moments lose nothing and send nothing twice.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use fakes::payloads;
 use harness::{TestEnv, eventually};
-use shared::fakes::payloads;
 use std::time::Duration;
 use workers::Role;
 
@@ -52,7 +52,7 @@ async fn worker_killed_after_commit_before_ack_redelivers_and_still_replies_once
         "the redelivery is consumed",
         Duration::from_secs(10),
         || async {
-            (env.queue_depth(shared::bus::topology::INBOUND_WHATSAPP)
+            (env.queue_depth(infra::bus::topology::INBOUND_WHATSAPP)
                 .await
                 == 0)
                 .then_some(())
@@ -76,7 +76,7 @@ async fn worker_killed_after_commit_before_ack_redelivers_and_still_replies_once
             .await,
         replies
     );
-    let dup = shared::metrics::metrics().render();
+    let dup = infra::metrics::metrics().render();
     assert!(
         dup.contains("inkline_duplicates_total{provider=\"whatsapp\"} 1"),
         "{dup}"
@@ -129,7 +129,7 @@ async fn relay_killed_between_publish_and_mark_loses_nothing_and_sends_once() {
         .await
         .unwrap();
     eventually("both copies consumed", Duration::from_secs(10), || async {
-        (env.queue_depth(shared::bus::topology::OUTBOUND_WHATSAPP)
+        (env.queue_depth(infra::bus::topology::OUTBOUND_WHATSAPP)
             .await
             == 0)
             .then_some(())

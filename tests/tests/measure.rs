@@ -2,8 +2,8 @@
 //! (or `cargo test -p inkline-tests --test measure -- --ignored --nocapture`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use fakes::payloads;
 use harness::TestEnv;
-use shared::fakes::payloads;
 use std::time::{Duration, Instant};
 use workers::Role;
 

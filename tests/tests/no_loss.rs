@@ -2,12 +2,12 @@
 //! middle of a conversation — every delivery is settled, every client answered exactly once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use fakes::payloads;
 use harness::proxy::Proxy;
 use harness::{TestEnv, eventually};
-use shared::bus::topology::{INBOUND_STRIPE, INBOUND_WHATSAPP, dlq};
-use shared::bus::{Bus, Handler, Outcome, Outgoing, Received};
-use shared::fakes::payloads;
-use shared::shutdown::Shutdown;
+use infra::bus::topology::{INBOUND_STRIPE, INBOUND_WHATSAPP, dlq};
+use infra::bus::{Bus, Handler, Outcome, Outgoing, Received};
+use infra::shutdown::Shutdown;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -63,7 +63,7 @@ async fn a_panicking_handler_is_retried_then_dead_lettered_and_the_consumer_keep
     let bus = Bus::start(cfg.bus.clone(), "panic-test", shutdown.child());
     assert!(bus.wait_connected(Duration::from_secs(10)).await);
     let handler = Arc::new(Poisoned::default());
-    let consumer = tokio::spawn(shared::bus::consume::run(
+    let consumer = tokio::spawn(infra::bus::consume::run(
         bus.clone(),
         INBOUND_STRIPE,
         Arc::new(Probe(handler.clone())),
@@ -100,7 +100,7 @@ async fn a_panicking_handler_is_retried_then_dead_lettered_and_the_consumer_keep
     .await;
     env.wait_quiescent(Duration::from_secs(15)).await;
     assert_eq!(env.unacked_total().await, 0, "no delivery leaked");
-    let metrics = shared::metrics::metrics().render();
+    let metrics = infra::metrics::metrics().render();
     assert!(
         metrics.contains(&format!(
             "inkline_handler_panics_total{{queue=\"inbound.stripe\"}} {max_attempts}"
@@ -209,7 +209,7 @@ async fn bursts_of_first_messages_from_many_new_clients_each_get_exactly_one_rep
     let env = TestEnv::new().await;
     let mut artist = env.artist.clone();
     artist.pacing.messages_per_second = 1_000.0;
-    shared::store::artists::upsert(&env.pool, &artist)
+    infra::store::artists::upsert(&env.pool, &artist)
         .await
         .unwrap();
     let ingress = env.start_ingress().await;
@@ -281,7 +281,7 @@ async fn a_postgres_outage_of_90_seconds_mid_conversation_loses_nothing_and_dead
     }
     let mut artist = env.artist.clone();
     artist.pacing.messages_per_second = 1_000.0;
-    shared::store::artists::upsert(&env.pool, &artist)
+    infra::store::artists::upsert(&env.pool, &artist)
         .await
         .unwrap();
     let ingress = env.start_ingress().await;

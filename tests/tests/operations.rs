@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use harness::TestEnv;
-use shared::store::db::{SchemaError, check_schema, expected_version};
+use infra::store::db::{SchemaError, check_schema, expected_version};
 use std::process::Command;
 use std::time::{Duration, Instant};
 

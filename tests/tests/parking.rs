@@ -6,12 +6,12 @@
 
 use chrono::Utc;
 use harness::{TestEnv, eventually};
-use shared::config::ParkingConfig;
-use shared::conversation::LeadState;
-use shared::domain::Status;
-use shared::metrics::metrics;
-use shared::shutdown::Shutdown;
-use shared::store::parking::{self, Failure, Loop};
+use infra::config::ParkingConfig;
+use infra::metrics::metrics;
+use infra::shutdown::Shutdown;
+use infra::store::parking::{self, Failure, Loop};
+use inkline_core::conversation::LeadState;
+use inkline_core::domain::Status;
 use std::time::Duration;
 use uuid::Uuid;
 use workers::Role;
@@ -230,7 +230,7 @@ async fn a_database_outage_counts_nothing_against_the_rows() {
     fleet.pool.close().await;
     let err = workers::reminders::fire_due(&fleet).await.unwrap_err();
     assert!(
-        shared::store::db::caused_by_unavailable(err.as_ref()),
+        infra::store::db::caused_by_unavailable(err.as_ref()),
         "{err:#}"
     );
     assert_eq!(
@@ -452,7 +452,7 @@ async fn a_full_queue_holds_its_rows_back_without_counting_and_other_queues_keep
         .unwrap();
     assert!(fleet.bus.wait_connected(Duration::from_secs(10)).await);
     // jobs.payments is full (no payments role is running): the broker refuses what comes next.
-    let full = shared::bus::Outgoing::json("m0", b"{}".to_vec(), "c");
+    let full = infra::bus::Outgoing::json("m0", b"{}".to_vec(), "c");
     let mut taken = 0;
     while fleet.bus.publish("jobs.payments", &full).await.is_ok() {
         taken += 1;

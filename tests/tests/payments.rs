@@ -1,17 +1,18 @@
-//! Approval and deposits against the real fleet: artist actions (`shared::actions`) → jobs.payments
+//! Approval and deposits against the real fleet: artist actions (`infra::actions`) → jobs.payments
 //! → the payments worker → the fake Stripe over loopback HTTP → the link at the fake Graph API;
 //! Stripe's signed events back through the ingress → inbound.stripe → the lead's status.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::Utc;
+use fakes::{FakeStripe, StripeFault};
 use harness::env::STRIPE_WEBHOOK_SECRET;
 use harness::{Running, TestEnv, eventually};
+use infra::actions::{self, ActionError};
+use infra::config::ParkingConfig;
+use inkline_core::conversation::ArtistAction;
+use inkline_core::conversation::LeadState;
+use inkline_core::domain::Status;
 use serde_json::{Value, json};
-use shared::actions::{self, Action, ActionError};
-use shared::config::ParkingConfig;
-use shared::conversation::LeadState;
-use shared::domain::Status;
-use shared::fakes::{FakeStripe, StripeFault};
 use std::time::Duration;
 use uuid::Uuid;
 use workers::Role;
@@ -120,7 +121,7 @@ async fn approve_and_wait_for_link(w: &World, lead: Uuid, wa_id: &str) -> String
     actions::perform(
         &w.env.pool,
         lead,
-        Action::Approve {
+        ArtistAction::Approve {
             deposit_minor: None,
         },
         "admin",
@@ -157,7 +158,7 @@ async fn approving_twice_and_from_two_devices_at_once_creates_one_session_and_se
         actions::perform(
             &w.env.pool,
             lead,
-            Action::Approve {
+            ArtistAction::Approve {
                 deposit_minor: None,
             },
             "artist:demo",
@@ -222,7 +223,7 @@ async fn approving_twice_and_from_two_devices_at_once_creates_one_session_and_se
         .filter(|r| r.path == "/v1/checkout/sessions")
         .collect();
     assert!(posts.iter().all(|r| r.idempotency_key.as_deref()
-        == Some(shared::payments::idempotency_key(lead, 1).as_str())));
+        == Some(inkline_core::payments::idempotency_key(lead, 1).as_str())));
     assert_eq!(status(&w.env, lead).await, "AWAITING_DEPOSIT");
     assert_eq!(w.env.count("SELECT count(*) FROM deposits").await, 1);
     assert_eq!(w.env.count("SELECT count(*) FROM deposits WHERE status = 'pending' AND amount_minor = 15000 AND currency = 'GBP'").await, 1);
@@ -234,14 +235,14 @@ async fn actions_that_do_not_apply_are_refused_and_send_nothing() {
     let wa = "447700900602";
     let lead = seed(&w.env, wa, Status::Optout).await;
     for action in [
-        Action::Approve {
+        ArtistAction::Approve {
             deposit_minor: None,
         },
-        Action::Reject { reason: None },
-        Action::AskMore { note: None },
-        Action::SendDeposit,
-        Action::MarkPaidOffline {
-            method: shared::conversation::PaymentMethod::Cash,
+        ArtistAction::Reject { reason: None },
+        ArtistAction::AskMore { note: None },
+        ArtistAction::SendDeposit,
+        ArtistAction::MarkPaid {
+            method: inkline_core::conversation::PaymentMethod::Cash,
         },
     ] {
         let err = actions::perform(&w.env.pool, lead, action.clone(), "admin", "t")
@@ -262,7 +263,7 @@ async fn actions_that_do_not_apply_are_refused_and_send_nothing() {
     let bad = actions::perform(
         &w.env.pool,
         pending,
-        Action::Approve {
+        ArtistAction::Approve {
             deposit_minor: Some(-5),
         },
         "admin",
@@ -287,7 +288,7 @@ async fn reject_ask_more_and_cash_payment_go_through_the_state_machine() {
     let o = actions::perform(
         &w.env.pool,
         rejected,
-        Action::Reject {
+        ArtistAction::Reject {
             reason: Some("I don't do colour work".into()),
         },
         "admin",
@@ -307,7 +308,7 @@ async fn reject_ask_more_and_cash_payment_go_through_the_state_machine() {
     let o = actions::perform(
         &w.env.pool,
         asked,
-        Action::AskMore {
+        ArtistAction::AskMore {
             note: Some("Which arm?".into()),
         },
         "admin",
@@ -316,7 +317,7 @@ async fn reject_ask_more_and_cash_payment_go_through_the_state_machine() {
     .await
     .unwrap();
     assert_eq!(o.to, Status::NeedsArtistReply);
-    let o = actions::perform(&w.env.pool, asked, Action::Resume, "admin", "t")
+    let o = actions::perform(&w.env.pool, asked, ArtistAction::Resume, "admin", "t")
         .await
         .unwrap();
     assert_eq!(
@@ -329,8 +330,8 @@ async fn reject_ask_more_and_cash_payment_go_through_the_state_machine() {
     let o = actions::perform(
         &w.env.pool,
         cash,
-        Action::MarkPaidOffline {
-            method: shared::conversation::PaymentMethod::Cash,
+        ArtistAction::MarkPaid {
+            method: inkline_core::conversation::PaymentMethod::Cash,
         },
         "admin",
         "t",
@@ -396,7 +397,7 @@ async fn a_permanent_stripe_error_hands_the_lead_to_the_artist() {
     actions::perform(
         &w.env.pool,
         lead,
-        Action::Approve {
+        ArtistAction::Approve {
             deposit_minor: None,
         },
         "admin",
@@ -419,7 +420,7 @@ async fn a_permanent_stripe_error_hands_the_lead_to_the_artist() {
     .await;
     // Once Stripe works again, the artist's "send it again" creates attempt 2.
     w.stripe.clear_faults();
-    actions::perform(&w.env.pool, lead, Action::SendDeposit, "admin", "t")
+    actions::perform(&w.env.pool, lead, ArtistAction::SendDeposit, "admin", "t")
         .await
         .unwrap();
     eventually("a link after all", WAIT, || async {
@@ -435,7 +436,7 @@ async fn a_permanent_stripe_error_hands_the_lead_to_the_artist() {
         .idempotency_key
         .clone()
         .unwrap();
-    assert_eq!(key, shared::payments::idempotency_key(lead, 2));
+    assert_eq!(key, inkline_core::payments::idempotency_key(lead, 2));
 }
 
 #[tokio::test]
@@ -576,8 +577,8 @@ async fn wrong_amount_currency_unknown_session_stale_signature_and_livemode_chan
     .await;
     assert_eq!(
         w.env
-            .queue_depth(&shared::bus::topology::dlq(
-                shared::bus::topology::INBOUND_STRIPE
+            .queue_depth(&infra::bus::topology::dlq(
+                infra::bus::topology::INBOUND_STRIPE
             ))
             .await,
         0
@@ -610,7 +611,7 @@ async fn an_expired_link_offers_a_new_one_on_request() {
     .await;
 
     let ingress = w._ingress.url("");
-    let body = shared::fakes::payloads::text(
+    let body = fakes::payloads::text(
         &w.env.artist.phone_number_id,
         wa,
         "Sam Smith",
@@ -618,7 +619,8 @@ async fn an_expired_link_offers_a_new_one_on_request() {
         Utc::now().timestamp(),
         "new link please",
     );
-    let sig = shared::webhook::signature::sign_whatsapp(harness::env::APP_SECRET.as_bytes(), &body);
+    let sig =
+        inkline_core::webhook::signature::sign_whatsapp(harness::env::APP_SECRET.as_bytes(), &body);
     let resp = reqwest::Client::new()
         .post(format!("{ingress}/webhooks/whatsapp"))
         .header("content-type", "application/json")
@@ -763,7 +765,7 @@ async fn unknown_event_types_are_acked_and_ignored() {
     .await;
     eventually("inbound.stripe drained", WAIT, || async {
         (w.env
-            .queue_depth(shared::bus::topology::INBOUND_STRIPE)
+            .queue_depth(infra::bus::topology::INBOUND_STRIPE)
             .await
             == 0)
             .then_some(())
@@ -771,8 +773,8 @@ async fn unknown_event_types_are_acked_and_ignored() {
     .await;
     assert_eq!(
         w.env
-            .queue_depth(&shared::bus::topology::dlq(
-                shared::bus::topology::INBOUND_STRIPE
+            .queue_depth(&infra::bus::topology::dlq(
+                infra::bus::topology::INBOUND_STRIPE
             ))
             .await,
         0
@@ -785,11 +787,7 @@ async fn unknown_event_types_are_acked_and_ignored() {
 async fn pay_and_refund_unseen(
     w: &World,
     session: &str,
-) -> (
-    shared::fakes::WebhookDelivery,
-    shared::fakes::WebhookDelivery,
-    String,
-) {
+) -> (fakes::WebhookDelivery, fakes::WebhookDelivery, String) {
     w.stripe.set_webhook_url(None);
     let completed = w.stripe.complete(session).await.unwrap();
     let pi = w.stripe.session(session).unwrap().payment_intent.unwrap();
@@ -800,7 +798,7 @@ async fn pay_and_refund_unseen(
     (completed, refunded, pi)
 }
 
-async fn deliver(w: &World, d: &shared::fakes::WebhookDelivery) {
+async fn deliver(w: &World, d: &fakes::WebhookDelivery) {
     let again = w
         .stripe
         .send_event(d.body.clone(), d.signature.clone())
@@ -820,7 +818,7 @@ async fn entered(env: &TestEnv, lead: Uuid, to: &str) -> i64 {
     .unwrap()
 }
 
-async fn processed(env: &TestEnv, d: &shared::fakes::WebhookDelivery) -> bool {
+async fn processed(env: &TestEnv, d: &fakes::WebhookDelivery) -> bool {
     sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM processed_events WHERE provider = 'stripe' AND id = $1)",
     )
@@ -865,8 +863,8 @@ async fn assert_paid_then_refunded(w: &World, lead: Uuid, wa: &str, pi: &str) {
     assert_eq!(client_texts(&w.env, wa, "refunded").len(), 1);
     assert_eq!(
         w.env
-            .queue_depth(&shared::bus::topology::dlq(
-                shared::bus::topology::INBOUND_STRIPE
+            .queue_depth(&infra::bus::topology::dlq(
+                infra::bus::topology::INBOUND_STRIPE
             ))
             .await,
         0
@@ -939,7 +937,7 @@ async fn a_refund_stripe_cannot_match_is_dead_lettered_unrecorded_and_applies_on
         StripeFault::new(401, "invalid_request_error", Some("api_key_expired")).should_retry(false),
     );
     deliver(&w, &refunded).await;
-    let stripe_dlq = shared::bus::topology::dlq(shared::bus::topology::INBOUND_STRIPE);
+    let stripe_dlq = infra::bus::topology::dlq(infra::bus::topology::INBOUND_STRIPE);
     eventually("the refund is dead-lettered", WAIT, || async {
         (w.env.queue_depth(&stripe_dlq).await == 1).then_some(())
     })
@@ -948,10 +946,10 @@ async fn a_refund_stripe_cannot_match_is_dead_lettered_unrecorded_and_applies_on
     assert_eq!(status(&w.env, lead).await, "AWAITING_DEPOSIT");
 
     w.stripe.clear_faults();
-    let shutdown = shared::shutdown::Shutdown::new();
-    let bus = shared::bus::Bus::start(w.env.worker_config().bus, "test", shutdown.child());
+    let shutdown = infra::shutdown::Shutdown::new();
+    let bus = infra::bus::Bus::start(w.env.worker_config().bus, "test", shutdown.child());
     assert!(bus.wait_connected(Duration::from_secs(10)).await);
-    let moved = console::commands::dlq::replay(&bus, shared::bus::topology::INBOUND_STRIPE, None)
+    let moved = infra::bus::dlq::replay(&bus, infra::bus::topology::INBOUND_STRIPE, None)
         .await
         .unwrap();
     assert_eq!(moved, 1);
@@ -976,7 +974,7 @@ async fn a_completed_event_that_overtakes_the_commit_of_its_session_waits_for_it
     let delivery = w.stripe.complete(&session).await.unwrap();
     assert!(delivery.accepted(), "{delivery:?}");
     eventually("the event was tried and put back", WAIT, || async {
-        shared::metrics::metrics()
+        infra::metrics::metrics()
             .render()
             .contains("inkline_retried_total{queue=\"inbound.stripe\"}")
             .then_some(())

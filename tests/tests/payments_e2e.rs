@@ -5,12 +5,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::Utc;
+use fakes::{FakeStripe, payloads};
 use harness::env::STRIPE_WEBHOOK_SECRET;
 use harness::{Running, TestEnv, eventually};
-use shared::actions::Action;
-use shared::actions::links;
-use shared::domain::Status;
-use shared::fakes::{FakeStripe, payloads};
+use infra::actions::links;
+use inkline_core::conversation::ArtistAction;
+use inkline_core::domain::Status;
 use std::time::Duration;
 use uuid::Uuid;
 use workers::Role;
@@ -113,7 +113,7 @@ async fn consultation_approval_payment_reaches_booking_pending_through_the_fleet
     let preview = links::peek(&env.pool, token, Utc::now()).await.unwrap();
     assert_eq!(
         preview.action,
-        Action::Approve {
+        ArtistAction::Approve {
             deposit_minor: None
         }
     );

@@ -5,10 +5,11 @@
 
 use chrono::{Duration, Utc};
 use harness::TestEnv;
-use shared::actions::links::{self, LinkError};
-use shared::actions::{Action, ActionError};
-use shared::conversation::LeadState;
-use shared::domain::Status;
+use infra::actions::ActionError;
+use infra::actions::links::{self, LinkError};
+use inkline_core::conversation::ArtistAction;
+use inkline_core::conversation::LeadState;
+use inkline_core::domain::Status;
 use uuid::Uuid;
 
 async fn seed(env: &TestEnv, wa_id: &str, status: Status) -> Uuid {
@@ -33,7 +34,7 @@ async fn seed(env: &TestEnv, wa_id: &str, status: Status) -> Uuid {
 async fn mint(
     env: &TestEnv,
     lead: Uuid,
-    action: Action,
+    action: ArtistAction,
     for_status: Status,
     ttl: Duration,
 ) -> String {
@@ -72,7 +73,7 @@ async fn a_link_acts_once_and_reused_expired_out_of_status_or_forged_links_are_r
     let approve = mint(
         &env,
         lead,
-        Action::Approve {
+        ArtistAction::Approve {
             deposit_minor: None,
         },
         Status::PendingApproval,
@@ -82,7 +83,7 @@ async fn a_link_acts_once_and_reused_expired_out_of_status_or_forged_links_are_r
     let reject = mint(
         &env,
         lead,
-        Action::Reject { reason: None },
+        ArtistAction::Reject { reason: None },
         Status::PendingApproval,
         hours,
     )
@@ -90,7 +91,7 @@ async fn a_link_acts_once_and_reused_expired_out_of_status_or_forged_links_are_r
     let expired = mint(
         &env,
         lead,
-        Action::Reject { reason: None },
+        ArtistAction::Reject { reason: None },
         Status::PendingApproval,
         Duration::seconds(-1),
     )
@@ -117,7 +118,7 @@ async fn a_link_acts_once_and_reused_expired_out_of_status_or_forged_links_are_r
     );
     assert_eq!(
         preview.action,
-        Action::Approve {
+        ArtistAction::Approve {
             deposit_minor: None
         }
     );
@@ -191,7 +192,7 @@ async fn two_clicks_at_once_act_once() {
     let token = mint(
         &env,
         lead,
-        Action::Approve {
+        ArtistAction::Approve {
             deposit_minor: Some(5_000),
         },
         Status::PendingApproval,
@@ -226,7 +227,7 @@ async fn a_link_whose_action_no_longer_applies_is_refused() {
     let token = mint(
         &env,
         lead,
-        Action::Approve {
+        ArtistAction::Approve {
             deposit_minor: None,
         },
         Status::Optout,

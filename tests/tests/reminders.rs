@@ -1,8 +1,8 @@
 //! The reminders role drives time: a due `tick` reminder moves a silent client to ABANDONED.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use fakes::payloads;
 use harness::{TestEnv, eventually};
-use shared::fakes::payloads;
 use std::time::Duration;
 use workers::Role;
 

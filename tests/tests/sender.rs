@@ -4,13 +4,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::Utc;
+use fakes::{Fault, payloads};
 use harness::outbound::{enqueue, lead, message_requests, sent_texts, texts};
 use harness::{TestEnv, eventually};
-use shared::bus::topology::{OUTBOUND_WHATSAPP, dlq};
-use shared::conversation::Recipient;
-use shared::domain::{Choice, MessageBody};
-use shared::fakes::{Fault, payloads};
-use shared::jobs::TemplateKind;
+use infra::bus::topology::{OUTBOUND_WHATSAPP, dlq};
+use inkline_core::conversation::Recipient;
+use inkline_core::domain::{Choice, MessageBody};
+use inkline_core::jobs::TemplateKind;
 use std::time::Duration;
 use uuid::Uuid;
 use workers::Role;
@@ -23,7 +23,7 @@ async fn pacing(env: &mut TestEnv, rate: f64, spacing: f64, burst: u32) {
     env.artist.pacing.messages_per_second = rate;
     env.artist.pacing.pair_spacing_secs = spacing;
     env.artist.pacing.pair_burst = burst;
-    shared::store::artists::upsert(&env.pool, &env.artist)
+    infra::store::artists::upsert(&env.pool, &env.artist)
         .await
         .unwrap();
 }
@@ -169,7 +169,7 @@ async fn throughput_limits_back_off_as_meta_says_and_keep_the_order() {
         6,
         "three throttled attempts and three sends, no duplicate"
     );
-    let m = shared::metrics::metrics().render();
+    let m = infra::metrics::metrics().render();
     assert!(
         m.contains("inkline_send_throttled_total{limit=\"number_rate\"}"),
         "{m}"
@@ -322,7 +322,7 @@ async fn an_expired_token_pauses_the_artist_keeps_every_message_and_resumes_in_o
         1
     );
     assert!(
-        shared::metrics::metrics()
+        infra::metrics::metrics()
             .render()
             .contains("inkline_sending_paused{artist=\"demo\"} 1")
     );
@@ -335,7 +335,7 @@ async fn an_expired_token_pauses_the_artist_keeps_every_message_and_resumes_in_o
 
     // The operator fixed the token and resumes: everything goes, in order, once.
     assert_eq!(
-        shared::store::artists::resume_sending(&env.pool, env.artist_id)
+        infra::store::artists::resume_sending(&env.pool, env.artist_id)
             .await
             .unwrap(),
         3
@@ -408,7 +408,7 @@ async fn receipts_out_of_order_leave_the_final_status_right_and_a_failure_is_tol
     )
     .await;
     eventually("receipts consumed", Duration::from_secs(10), || async {
-        (env.queue_depth(shared::bus::topology::INBOUND_WHATSAPP)
+        (env.queue_depth(infra::bus::topology::INBOUND_WHATSAPP)
             .await
             == 0)
             .then_some(())
@@ -480,7 +480,7 @@ async fn inbound_messages_are_marked_read_and_photos_downloaded_verified_and_rec
             .unwrap()
         })
         .await;
-    assert_eq!(sha, shared::store::media::sha256_hex(&photo));
+    assert_eq!(sha, infra::store::media::sha256_hex(&photo));
     assert_eq!(size as usize, photo.len());
     assert_eq!(std::fs::read(dir.join(path)).unwrap(), photo);
     let _ = std::fs::remove_dir_all(dir);

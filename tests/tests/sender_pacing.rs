@@ -3,11 +3,11 @@
 //! the Postgres limiter; and the throughput of one sender when pacing does not bind.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use fakes::SentMessage;
 use harness::TestEnv;
-use shared::conversation::Recipient;
-use shared::domain::MessageBody;
-use shared::fakes::SentMessage;
-use shared::store::effects::{self, Outbound};
+use infra::store::outbound::{self, Outbound};
+use inkline_core::conversation::Recipient;
+use inkline_core::domain::MessageBody;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 use workers::Role;
@@ -18,7 +18,7 @@ async fn pacing(env: &mut TestEnv, rate: f64, spacing: f64, burst: u32) {
     env.artist.pacing.messages_per_second = rate;
     env.artist.pacing.pair_spacing_secs = spacing;
     env.artist.pacing.pair_burst = burst;
-    shared::store::artists::upsert(&env.pool, &env.artist)
+    infra::store::artists::upsert(&env.pool, &env.artist)
         .await
         .unwrap();
 }
@@ -52,11 +52,11 @@ async fn queue(env: &TestEnv, n: i32, to_one: usize) {
                 template: None,
                 template_params: Vec::new(),
             };
-            effects::enqueue_outbound(&mut tx, m, "pacing")
+            outbound::enqueue_outbound(&mut tx, m, "pacing")
                 .await
                 .unwrap();
         }
-        effects::enqueue_send(
+        outbound::enqueue_send(
             &mut tx,
             env.artist_id,
             Some(*id),

@@ -7,13 +7,13 @@
 mod console_support;
 
 use console_support::{ADMIN_KEY, Browser, client, start_console};
+use fakes::Fault;
 use harness::outbound::{lead, message_requests, sent_texts, texts};
 use harness::{TestEnv, eventually};
+use infra::bus::topology::{OUTBOUND_WHATSAPP, dlq};
+use infra::bus::{Bus, Outgoing};
+use infra::shutdown::Shutdown;
 use serde_json::Value;
-use shared::bus::topology::{OUTBOUND_WHATSAPP, dlq};
-use shared::bus::{Bus, Outgoing};
-use shared::fakes::Fault;
-use shared::shutdown::Shutdown;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 use workers::Role;
@@ -135,7 +135,7 @@ async fn a_send_job_the_bus_dead_letters_parks_its_message_through_the_hook() {
     let mut env = TestEnv::new().await;
     // No token anywhere: the sender answers Retry and the bus gives up after MAX_ATTEMPTS.
     env.artist.whatsapp_access_token = None;
-    shared::store::artists::upsert(&env.pool, &env.artist)
+    infra::store::artists::upsert(&env.pool, &env.artist)
         .await
         .unwrap();
     let lead_id = lead(&env, CLIENT, 1).await;
@@ -155,14 +155,14 @@ async fn a_send_job_the_bus_dead_letters_parks_its_message_through_the_hook() {
 
     // The token is fixed; a younger message goes at once, and `inkline dlq replay` sends the old.
     env.artist.whatsapp_access_token = Some(harness::env::ACCESS_TOKEN.into());
-    shared::store::artists::upsert(&env.pool, &env.artist)
+    infra::store::artists::upsert(&env.pool, &env.artist)
         .await
         .unwrap();
     texts(&env, lead_id, CLIENT, &["after"]).await;
     env.graph.wait_for_sent(1, WAIT).await.unwrap();
     assert_eq!(sent_texts(&env, CLIENT), ["after"]);
     let (bus, stop) = bus(&env).await;
-    let moved = console::commands::dlq::replay(&bus, OUTBOUND_WHATSAPP, None)
+    let moved = infra::bus::dlq::replay(&bus, OUTBOUND_WHATSAPP, None)
         .await
         .unwrap();
     assert_eq!(moved, 1);
@@ -221,7 +221,7 @@ async fn a_send_job_the_broker_dead_lettered_stops_holding_back_younger_messages
         1
     );
 
-    let moved = console::commands::dlq::replay(&bus, OUTBOUND_WHATSAPP, None)
+    let moved = infra::bus::dlq::replay(&bus, OUTBOUND_WHATSAPP, None)
         .await
         .unwrap();
     assert_eq!(moved, 1);

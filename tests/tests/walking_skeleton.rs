@@ -2,9 +2,9 @@
 //! Graph API, through RabbitMQ and Postgres — nothing lost, nothing sent twice.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use fakes::{Fault, payloads};
 use harness::{TestEnv, eventually};
-use shared::bus::topology::{INBOUND_WHATSAPP, OUTBOUND_WHATSAPP};
-use shared::fakes::{Fault, payloads};
+use infra::bus::topology::{INBOUND_WHATSAPP, OUTBOUND_WHATSAPP};
 use std::time::Duration;
 use workers::Role;
 
@@ -205,7 +205,7 @@ async fn graph_failing_forever_parks_the_job_in_the_dlq_visible_in_metrics() {
         "send job dead-lettered",
         Duration::from_secs(30),
         || async {
-            (env.queue_depth(&shared::bus::topology::dlq(OUTBOUND_WHATSAPP))
+            (env.queue_depth(&infra::bus::topology::dlq(OUTBOUND_WHATSAPP))
                 .await
                 == 1)
                 .then_some(())
@@ -218,7 +218,7 @@ async fn graph_failing_forever_parks_the_job_in_the_dlq_visible_in_metrics() {
         "MAX_ATTEMPTS=4 bounded attempts (reads aside)"
     );
     assert!(env.graph.sent().is_empty());
-    let metrics = shared::metrics::metrics().render();
+    let metrics = infra::metrics::metrics().render();
     assert!(
         metrics.contains("inkline_dead_lettered_total{queue=\"outbound.whatsapp\"} 1"),
         "{metrics}"

@@ -2,15 +2,15 @@
 //! lock the lead, decide (pure engine), persist state + effects (outbox) — then ack.
 
 use crate::Fleet;
-use shared::bus::topology::INBOUND_WHATSAPP;
-use shared::bus::{Handler, Outcome, Received};
-use shared::conversation::{Event, Inbound, Severity};
-use shared::failpoint;
-use shared::metrics::metrics;
-use shared::shutdown::Shutdown;
-use shared::store::effects::{self, Subject};
-use shared::store::{artists, failures, leads, messages, processed, system_events};
-use shared::webhook::whatsapp::{self, Item, StatusUpdate};
+use infra::bus::topology::INBOUND_WHATSAPP;
+use infra::bus::{Handler, Outcome, Received};
+use infra::decisions::{self, Asker, Cause, DecideError};
+use infra::failpoint;
+use infra::metrics::metrics;
+use infra::shutdown::Shutdown;
+use infra::store::{artists, failures, messages, outbound, processed, system_events};
+use inkline_core::conversation::{Event, Inbound, Severity};
+use inkline_core::webhook::whatsapp::{self, Item, StatusUpdate};
 
 /// Why one item could not be handled now.
 #[derive(Debug, thiserror::Error)]
@@ -18,7 +18,7 @@ pub enum ItemError {
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
     #[error("{0}")]
-    Lead(#[from] leads::LeadError),
+    Decide(#[from] DecideError),
     #[error("{0}")]
     Artist(#[from] artists::ArtistError),
 }
@@ -33,7 +33,7 @@ impl Handler for ConversationHandler {
         failpoint::panic_if("conversation.handle", &msg.payload);
         let received_at = msg
             .headers
-            .get(shared::bus::message::H_RECEIVED_AT)
+            .get(infra::bus::message::H_RECEIVED_AT)
             .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
             .map(|t| t.with_timezone(&chrono::Utc))
             .unwrap_or_else(chrono::Utc::now);
@@ -115,35 +115,27 @@ pub async fn handle_message(
         tracing::debug!(wamid = %inbound.id, "duplicate message; skipped");
         return Ok(());
     }
-    let (lead, _created) = leads::lock_or_create(&mut tx, artist.id, wa_id).await?;
-    messages::insert_inbound(&mut tx, artist.id, lead.id, wa_id, &inbound).await?;
+    let (locked, _created) = decisions::lock_or_create(&mut tx, artist, wa_id).await?;
+    let (artist_id, lead_id) = (locked.artist.id, locked.lead.id);
+    messages::insert_inbound(&mut tx, artist_id, lead_id, wa_id, &inbound).await?;
     // Blue ticks for the client and, for a photo, its download: the sender does both.
-    effects::enqueue_inbound_chores(&mut tx, artist.id, lead.id, &inbound, correlation_id).await?;
-    let now = chrono::Utc::now();
+    outbound::enqueue_inbound_chores(&mut tx, artist_id, lead_id, &inbound, correlation_id).await?;
     let wamid = inbound.id.clone();
+    let cause = Cause {
+        correlation_id,
+        source_message_id: Some(&wamid),
+        context: serde_json::json!({"wamid": wamid}),
+    };
     let event = Event::Inbound(inbound);
-    match shared::conversation::step(&lead.state, &event, &artist.config, now) {
-        Ok(decision) => {
-            let who = Subject {
-                artist: &artist,
-                lead_id: lead.id,
-                client_wa_id: wa_id,
-                correlation_id,
-                source_message_id: Some(&wamid),
-            };
-            effects::apply(&mut tx, &who, lead.state.status, &decision).await?;
-        }
-        Err(illegal) => {
-            effects::refuse_illegal(
-                &mut tx,
-                artist.id,
-                lead.id,
-                &illegal,
-                serde_json::json!({"wamid": wamid}),
-            )
-            .await?;
-        }
-    }
+    decisions::decide(
+        &mut tx,
+        &locked,
+        &event,
+        chrono::Utc::now(),
+        &cause,
+        Asker::Event,
+    )
+    .await?;
     tx.commit().await?;
     failpoint::hit("conversation.after_commit");
     Ok(())
@@ -171,7 +163,7 @@ pub async fn handle_receipt(fleet: &Fleet, s: &StatusUpdate) -> Result<(), ItemE
             failures::report(
                 &fleet.pool,
                 &failure,
-                &shared::telemetry::new_correlation_id(),
+                &infra::telemetry::new_correlation_id(),
             )
             .await?;
         }

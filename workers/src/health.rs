@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use shared::shutdown::Shutdown;
+use infra::shutdown::Shutdown;
 use std::net::SocketAddr;
 
 async fn readyz(State(fleet): State<Fleet>) -> impl IntoResponse {
@@ -35,7 +35,7 @@ pub fn router(fleet: Fleet) -> Router {
                         axum::http::header::CONTENT_TYPE,
                         "text/plain; version=0.0.4",
                     )],
-                    shared::metrics::metrics().render(),
+                    infra::metrics::metrics().render(),
                 )
             }),
         )

@@ -10,9 +10,9 @@ pub mod retention;
 pub mod rows;
 pub mod sender;
 
-use shared::bus::Bus;
-use shared::config::WorkerConfig;
-use shared::shutdown::Shutdown;
+use infra::bus::Bus;
+use infra::config::WorkerConfig;
+use infra::shutdown::Shutdown;
 use sqlx::PgPool;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -93,11 +93,11 @@ pub struct Fleet {
 impl Fleet {
     /// Connects to Postgres (checking the schema version) and starts the bus.
     pub async fn connect(cfg: WorkerConfig, shutdown: &Shutdown) -> anyhow::Result<Fleet> {
-        let pool = shared::store::db::connect(&cfg.db)
+        let pool = infra::store::db::connect(&cfg.db)
             .await
             .map_err(|e| anyhow::anyhow!("cannot connect to DATABASE_URL: {e}"))?;
-        shared::store::db::check_schema(&pool).await?;
-        shared::actions::links::configure_public_base_url(&cfg.api.public_base_url);
+        infra::store::db::check_schema(&pool).await?;
+        infra::actions::links::configure_public_base_url(&cfg.api.public_base_url);
         let bus = Bus::start(cfg.bus.clone(), "worker", shutdown.child());
         let http = reqwest::Client::builder()
             .timeout(cfg.api.http_timeout)

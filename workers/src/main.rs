@@ -1,11 +1,11 @@
 //! `inkline-worker ROLE...`: runs one or more worker roles in one process.
 
-use shared::config::WorkerConfig;
-use shared::shutdown::Shutdown;
+use infra::config::WorkerConfig;
+use infra::shutdown::Shutdown;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    shared::telemetry::init("worker");
+    infra::telemetry::init("worker");
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "-h" || a == "--help") {
         println!(

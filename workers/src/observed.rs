@@ -2,10 +2,10 @@
 //! dead-letter queue leaves a system event the artist and the operator can see.
 
 use crate::Fleet;
-use shared::bus::{Handler, Outcome, Received};
-use shared::conversation::Severity;
-use shared::shutdown::Shutdown;
-use shared::store::system_events;
+use infra::bus::{Handler, Outcome, Received};
+use infra::shutdown::Shutdown;
+use infra::store::system_events;
+use inkline_core::conversation::Severity;
 use std::sync::Arc;
 
 /// A handler whose panics and dead letters are recorded as system events.
@@ -52,7 +52,7 @@ impl<H: Handler> Handler for Observed<H> {
     }
 }
 
-/// Consumes `queue` with `handler` until shutdown (see `shared::bus::consume::run`).
+/// Consumes `queue` with `handler` until shutdown (see `infra::bus::consume::run`).
 pub async fn consume<H: Handler>(
     fleet: &Fleet,
     queue: &'static str,
@@ -63,5 +63,5 @@ pub async fn consume<H: Handler>(
         inner: handler,
         fleet: fleet.clone(),
     });
-    shared::bus::consume::run(fleet.bus.clone(), queue, observed, shutdown).await;
+    infra::bus::consume::run(fleet.bus.clone(), queue, observed, shutdown).await;
 }

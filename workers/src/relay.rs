@@ -9,12 +9,12 @@
 
 use crate::Fleet;
 use futures::future::join_all;
-use shared::bus::PublishError;
-use shared::failpoint;
-use shared::metrics::metrics;
-use shared::shutdown::Shutdown;
-use shared::store::outbox;
-use shared::store::parking::{self, Failure, Loop};
+use infra::bus::PublishError;
+use infra::failpoint;
+use infra::metrics::metrics;
+use infra::shutdown::Shutdown;
+use infra::store::outbox;
+use infra::store::parking::{self, Failure, Loop};
 use sqlx::postgres::PgListener;
 use std::time::Duration;
 use uuid::Uuid;
@@ -155,7 +155,7 @@ pub async fn run(fleet: Fleet, shutdown: Shutdown) {
             Err(e) => {
                 failures = failures.saturating_add(1);
                 tracing::warn!(error = %e, "relay pass failed");
-                let delay = shared::bus::connection::backoff_delay(failures);
+                let delay = infra::bus::connection::backoff_delay(failures);
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}
                     _ = shutdown.wait() => break,

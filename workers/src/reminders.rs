@@ -8,11 +8,11 @@
 
 use crate::Fleet;
 use crate::rows;
-use shared::conversation::{Event, Severity};
-use shared::shutdown::Shutdown;
-use shared::store::effects::{self, Subject};
-use shared::store::parking::{Failure, Loop};
-use shared::store::{artists, leads, reminders, system_events};
+use infra::decisions::{self, Asker, Cause};
+use infra::shutdown::Shutdown;
+use infra::store::parking::{Failure, Loop};
+use infra::store::{reminders, system_events};
+use inkline_core::conversation::{Event, Severity};
 use uuid::Uuid;
 
 const BATCH: i64 = 100;
@@ -59,20 +59,17 @@ pub async fn fire_due(fleet: &Fleet) -> anyhow::Result<Pass> {
 
 async fn fire_one(fleet: &Fleet, id: Uuid, lead_id: Uuid) -> anyhow::Result<Fired> {
     let mut tx = fleet.pool.begin().await?;
-    let Some(lead) = leads::lock(&mut tx, lead_id).await? else {
+    let Some(locked) = decisions::lock(&mut tx, lead_id).await? else {
         return Ok(Fired::Skipped);
     };
     let Some(kind) = reminders::mark_fired(&mut tx, id).await? else {
         return Ok(Fired::Skipped);
     };
-    let Some(artist) = artists::by_id(&mut *tx, lead.artist_id).await? else {
-        return Ok(Fired::Skipped);
-    };
     if kind != "tick" {
         system_events::record(
             &mut *tx,
-            Some(artist.id),
-            Some(lead.id),
+            Some(locked.artist.id),
+            Some(locked.lead.id),
             "reminder_kind_unknown",
             Severity::Warning,
             serde_json::json!({"reminder_id": id, "kind": kind}),
@@ -81,34 +78,14 @@ async fn fire_one(fleet: &Fleet, id: Uuid, lead_id: Uuid) -> anyhow::Result<Fire
         tx.commit().await?;
         return Ok(Fired::Fired);
     }
-    let correlation_id = shared::telemetry::new_correlation_id();
-    match shared::conversation::step(
-        &lead.state,
-        &Event::Tick,
-        &artist.config,
-        chrono::Utc::now(),
-    ) {
-        Ok(decision) => {
-            let who = Subject {
-                artist: &artist,
-                lead_id: lead.id,
-                client_wa_id: &lead.wa_id,
-                correlation_id: &correlation_id,
-                source_message_id: None,
-            };
-            effects::apply(&mut tx, &who, lead.state.status, &decision).await?;
-        }
-        Err(illegal) => {
-            effects::refuse_illegal(
-                &mut tx,
-                artist.id,
-                lead.id,
-                &illegal,
-                serde_json::json!({"reminder_id": id}),
-            )
-            .await?;
-        }
-    }
+    let correlation_id = infra::telemetry::new_correlation_id();
+    let cause = Cause {
+        correlation_id: &correlation_id,
+        source_message_id: None,
+        context: serde_json::json!({"reminder_id": id}),
+    };
+    let now = chrono::Utc::now();
+    decisions::decide(&mut tx, &locked, &Event::Tick, now, &cause, Asker::Event).await?;
     tx.commit().await?;
     Ok(Fired::Fired)
 }

@@ -1,13 +1,13 @@
 //! Retention, run by the reminders role every `RETENTION_INTERVAL_MS`: finished rows older than
 //! their `RETENTION_*_DAYS` are deleted in batches of `RETENTION_BATCH` (SQL and the list of
-//! tables in `shared::store::retention`). Safe with any number of replicas: batches skip rows
+//! tables in `infra::store::retention`). Safe with any number of replicas: batches skip rows
 //! another replica holds.
 
 use crate::Fleet;
-use shared::config::RetentionConfig;
-use shared::metrics::metrics;
-use shared::shutdown::Shutdown;
-use shared::store::retention::{self, Table};
+use infra::config::RetentionConfig;
+use infra::metrics::metrics;
+use infra::shutdown::Shutdown;
+use infra::store::retention::{self, Table};
 use sqlx::PgPool;
 
 /// Rows deleted per table by one run.

@@ -1,10 +1,10 @@
 //! What the time-driven loops (reminders, the deposit-expiry sweep, the outbox relay) do when one
 //! row fails: an outage ends the pass, anything else is the row's own failure and is recorded
-//! against it (`shared::store::parking`), so the other rows keep flowing.
+//! against it (`infra::store::parking`), so the other rows keep flowing.
 
-use shared::config::ParkingConfig;
-use shared::store::db;
-use shared::store::parking::{self, Failure, Loop};
+use infra::config::ParkingConfig;
+use infra::store::db;
+use infra::store::parking::{self, Failure, Loop};
 use sqlx::PgPool;
 use std::time::Duration;
 use uuid::Uuid;
@@ -13,7 +13,7 @@ use uuid::Uuid;
 /// long to back off before the next pass.
 pub fn back_off_after_failed_pass(outages: &mut u32, what: &str, e: &anyhow::Error) -> Duration {
     *outages = outages.saturating_add(1);
-    let delay = shared::bus::connection::backoff_delay(*outages);
+    let delay = infra::bus::connection::backoff_delay(*outages);
     tracing::warn!(
         error = format!("{e:#}"),
         retry_in_ms = delay.as_millis() as u64,

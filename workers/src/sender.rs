@@ -12,27 +12,27 @@
 //! Mark-as-read and media downloads ride the same queue.
 
 use crate::Fleet;
-use shared::bus::consume::RetryPolicy;
-use shared::bus::message::H_FIRST_FAILURE;
-use shared::bus::topology::{OUTBOUND_WHATSAPP, retry_queue};
-use shared::bus::{Handler, Outcome, Outgoing, Received};
-use shared::clients::whatsapp::{GraphClient, GraphError};
-use shared::clients::whatsapp_errors::{ErrorClass, classify_error, code_label};
-use shared::conversation::Severity;
-use shared::domain::MessageBody;
-use shared::jobs::{MediaJob, OutboundJob, SendJob, WhatsAppJob};
-use shared::metrics::metrics;
-use shared::sender::headers::{
+use infra::bus::consume::RetryPolicy;
+use infra::bus::message::H_FIRST_FAILURE;
+use infra::bus::topology::{OUTBOUND_WHATSAPP, retry_queue};
+use infra::bus::{Handler, Outcome, Outgoing, Received};
+use infra::clients::whatsapp::{GraphClient, GraphError};
+use infra::metrics::metrics;
+use infra::shutdown::Shutdown;
+use infra::store::artists::Artist;
+use infra::store::failures::{self, Failure};
+use infra::store::pacing::{self as limiter, Reservation};
+use infra::store::{artists, media, messages, system_events};
+use inkline_core::conversation::Severity;
+use inkline_core::domain::MessageBody;
+use inkline_core::graph::errors::{ErrorClass, classify_error, code_label};
+use inkline_core::jobs::{MediaJob, OutboundJob, SendJob, WhatsAppJob};
+use inkline_core::sender::headers::{
     ATTEMPTS as H_SEND_ATTEMPTS, NOT_BEFORE as H_NOT_BEFORE, THROTTLES as H_THROTTLES,
     WAITS as H_WAITS,
 };
-use shared::sender::pacing::Limits;
-use shared::sender::{backoff, window};
-use shared::shutdown::Shutdown;
-use shared::store::artists::Artist;
-use shared::store::failures::{self, Failure};
-use shared::store::pacing::{self as limiter, Reservation};
-use shared::store::{artists, media, messages, system_events};
+use inkline_core::sender::pacing::Limits;
+use inkline_core::sender::{backoff, window};
 use std::time::{Duration, Instant};
 
 /// How long a sender may hold a message while waiting for its slot and calling the API.
@@ -272,8 +272,13 @@ impl SenderHandler {
                         .dead_letter(job, &format!("throttled {n} times, last {e}"))
                         .await;
                 }
-                let wait =
-                    backoff::delay(class, n, retry_after, self.base_delay(), backoff::jitter());
+                let wait = backoff::delay(
+                    class,
+                    n,
+                    retry_after,
+                    self.base_delay(),
+                    rand::random::<f64>(),
+                );
                 // Every replica holds off: the number for throughput limits, the pair for 131056.
                 let hold = chrono_of(wait);
                 match class {
@@ -338,8 +343,13 @@ impl SenderHandler {
                         .dead_letter(job, &format!("{n} attempts, last {e}"))
                         .await;
                 }
-                let wait =
-                    backoff::delay(class, n, retry_after, self.base_delay(), backoff::jitter());
+                let wait = backoff::delay(
+                    class,
+                    n,
+                    retry_after,
+                    self.base_delay(),
+                    rand::random::<f64>(),
+                );
                 self.defer_send(msg, job, wait, Some((H_SEND_ATTEMPTS, n)))
                     .await
             }
@@ -713,7 +723,8 @@ impl SenderHandler {
                 let n = counter(msg, H_SEND_ATTEMPTS) + 1;
                 if !self.gives_up(msg, n, self.fleet.cfg.bus.max_attempts) {
                     metrics().send_retries.with_label_values(&[&code]).inc();
-                    let wait = backoff::delay(class, n, None, self.base_delay(), backoff::jitter());
+                    let wait =
+                        backoff::delay(class, n, None, self.base_delay(), rand::random::<f64>());
                     return Ok(self.later(msg, wait, Some((H_SEND_ATTEMPTS, n))).await);
                 }
             }

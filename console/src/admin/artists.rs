@@ -7,9 +7,9 @@ use crate::server::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use infra::store::artists;
+use inkline_core::domain::ArtistConfig;
 use serde_json::{Value, json};
-use shared::domain::ArtistConfig;
-use shared::store::artists;
 
 /// The configuration as the API shows it: every field, the token blanked.
 pub fn public_json(cfg: &ArtistConfig) -> Value {

@@ -36,7 +36,7 @@ pub async fn replay(
             ApiError::bad_request("invalid_limit", "limit must be a positive number")
         })?),
     };
-    let replayed = crate::commands::dlq::replay(&state.bus, &queue, limit)
+    let replayed = infra::bus::dlq::replay(&state.bus, &queue, limit)
         .await
         .map_err(|e| ApiError::unavailable(format!("replay stopped: {e}")))?;
     tracing::info!(%queue, replayed, "dead letters replayed through the admin API");

@@ -3,8 +3,8 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use inkline_core::domain::Status;
 use serde_json::{Map, Value, json};
-use shared::domain::Status;
 
 /// An error the admin API answers with.
 #[derive(Debug)]
@@ -66,8 +66,8 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<shared::store::lead_view::LeadViewError> for ApiError {
-    fn from(e: shared::store::lead_view::LeadViewError) -> Self {
+impl From<infra::store::lead_view::LeadViewError> for ApiError {
+    fn from(e: infra::store::lead_view::LeadViewError) -> Self {
         ApiError::internal("cannot read leads", e)
     }
 }

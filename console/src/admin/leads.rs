@@ -6,11 +6,11 @@ use crate::server::AppState;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use infra::actions::ActionError;
+use infra::store::lead_view::{self, Cursor, LeadFilter};
+use inkline_core::domain::Status;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use shared::actions::ActionError;
-use shared::domain::Status;
-use shared::store::lead_view::{self, Cursor, LeadFilter};
 use uuid::Uuid;
 
 /// Page size when `limit` is not given, and the most one page may hold.

@@ -6,9 +6,9 @@ use super::error::ApiError;
 use crate::server::AppState;
 use axum::Json;
 use axum::extract::{Query, State};
+use infra::store::messages;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use shared::store::messages;
 
 /// Most messages one call returns (and the default).
 const MAX_LIMIT: i64 = 500;

@@ -5,9 +5,9 @@ use super::error::ApiError;
 use crate::server::AppState;
 use axum::Json;
 use axum::extract::{Path, Query, State};
+use infra::store::parking::{self, Loop};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use shared::store::parking::{self, Loop};
 use uuid::Uuid;
 
 #[derive(Debug, Deserialize)]

@@ -1,7 +1,7 @@
 //! `inkline artist apply FILE`: validate an artist TOML and upsert it by slug.
 
-use shared::config::{DbConfig, EnvReader};
-use shared::domain::ArtistConfig;
+use infra::config::{DbConfig, EnvReader};
+use inkline_core::domain::ArtistConfig;
 use std::path::Path;
 
 pub async fn apply(file: &Path) -> anyhow::Result<()> {
@@ -12,11 +12,11 @@ pub async fn apply(file: &Path) -> anyhow::Result<()> {
     let mut env = EnvReader::from_env();
     let db = DbConfig::read(&mut env);
     env.finish()?;
-    let pool = shared::store::db::connect(&db)
+    let pool = infra::store::db::connect(&db)
         .await
         .map_err(|e| anyhow::anyhow!("cannot connect to DATABASE_URL: {e}"))?;
-    shared::store::db::check_schema(&pool).await?;
-    let (id, created) = shared::store::artists::upsert(&pool, &cfg)
+    infra::store::db::check_schema(&pool).await?;
+    let (id, created) = infra::store::artists::upsert(&pool, &cfg)
         .await
         .map_err(|e| anyhow::anyhow!("cannot save artist {:?}: {e}", cfg.slug))?;
     println!(

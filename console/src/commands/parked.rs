@@ -1,9 +1,9 @@
 //! `inkline parked list|retry`: rows the time-driven loops (reminders, the deposit-expiry sweep,
-//! the outbox relay) parked after repeated failures (`shared::store::parking`), and putting them
+//! the outbox relay) parked after repeated failures (`infra::store::parking`), and putting them
 //! back once the cause is fixed.
 
-use shared::config::{DbConfig, EnvReader};
-use shared::store::parking::{self, Loop};
+use infra::config::{DbConfig, EnvReader};
+use infra::store::parking::{self, Loop};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -11,10 +11,10 @@ async fn pool() -> anyhow::Result<PgPool> {
     let mut env = EnvReader::from_env();
     let db = DbConfig::read(&mut env);
     env.finish()?;
-    let pool = shared::store::db::connect(&db)
+    let pool = infra::store::db::connect(&db)
         .await
         .map_err(|e| anyhow::anyhow!("cannot connect to DATABASE_URL: {e}"))?;
-    shared::store::db::check_schema(&pool).await?;
+    infra::store::db::check_schema(&pool).await?;
     Ok(pool)
 }
 

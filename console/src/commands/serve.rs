@@ -1,8 +1,8 @@
 //! `inkline serve`: the console web UI and the admin JSON API on CONSOLE_ADDR until SIGTERM.
 
 use crate::server::{self, AppState};
-use shared::config::ConsoleConfig;
-use shared::shutdown::Shutdown;
+use infra::config::ConsoleConfig;
+use infra::shutdown::Shutdown;
 
 pub async fn run() -> anyhow::Result<()> {
     let cfg = ConsoleConfig::from_env()?;

@@ -9,9 +9,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
+use infra::actions::ActionError;
+use infra::actions::links::{self, LinkError};
 use maud::{Markup, html};
-use shared::actions::ActionError;
-use shared::actions::links::{self, LinkError};
 
 fn card(title: &str, body: Markup) -> Markup {
     shell(

@@ -13,7 +13,7 @@ pub async fn show(State(state): State<AppState>, who: SignedIn) -> Result<Markup
     if !who.who.is_admin() {
         return Err(PageError::forbidden());
     }
-    let artists = shared::store::artists::list(&state.pool)
+    let artists = infra::store::artists::list(&state.pool)
         .await
         .map_err(|e| PageError::internal("Cannot read artists", e))?;
     let body = html! {

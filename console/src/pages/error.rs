@@ -71,8 +71,8 @@ impl IntoResponse for PageError {
     }
 }
 
-impl From<shared::store::lead_view::LeadViewError> for PageError {
-    fn from(e: shared::store::lead_view::LeadViewError) -> Self {
+impl From<infra::store::lead_view::LeadViewError> for PageError {
+    fn from(e: infra::store::lead_view::LeadViewError) -> Self {
         PageError::internal("Cannot read leads", e)
     }
 }

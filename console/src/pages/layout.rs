@@ -3,8 +3,8 @@
 
 use crate::session::SignedIn;
 use chrono::{DateTime, Utc};
+use inkline_core::domain::Status;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
-use shared::domain::Status;
 
 /// The console's stylesheet: one file, inline, readable on a phone.
 pub const CSS: &str = r#"
@@ -131,7 +131,7 @@ pub fn when_long(at: DateTime<Utc>) -> String {
 pub fn money(amount_minor: i64, currency: &str) -> String {
     let sign = if amount_minor < 0 { "-" } else { "" };
     let a = amount_minor.unsigned_abs();
-    let symbol = shared::domain::Currency::parse(currency)
+    let symbol = inkline_core::domain::Currency::parse(currency)
         .ok()
         .and_then(|c| c.symbol());
     match symbol {

@@ -11,11 +11,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
+use infra::actions::ActionError;
+use infra::store::lead_view::{self, LeadJson};
 use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::Value;
-use shared::actions::ActionError;
-use shared::store::lead_view::{self, LeadJson};
 use uuid::Uuid;
 
 #[derive(Debug, Default, Deserialize)]

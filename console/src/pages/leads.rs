@@ -6,10 +6,10 @@ use super::layout::{Nav, badge, page, when};
 use crate::server::AppState;
 use crate::session::{SignedIn, url_encode};
 use axum::extract::{Query, State};
+use infra::store::lead_view::{self, Cursor, LeadFilter};
+use inkline_core::domain::Status;
 use maud::{Markup, html};
 use serde::Deserialize;
-use shared::domain::Status;
-use shared::store::lead_view::{self, Cursor, LeadFilter};
 
 /// Leads per page.
 const PAGE_SIZE: u32 = 25;
@@ -52,7 +52,7 @@ pub async fn index(
     let leads = lead_view::list(&state.pool, &filter, PAGE_SIZE, after).await?;
     let counts = lead_view::status_counts(&state.pool, artist.as_deref()).await?;
     let artists = if who.who.is_admin() {
-        shared::store::artists::list(&state.pool)
+        infra::store::artists::list(&state.pool)
             .await
             .map_err(|e| PageError::internal("Cannot read artists", e))?
     } else {

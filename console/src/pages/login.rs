@@ -90,7 +90,7 @@ pub async fn submit(
         .principal_for(f.key.as_deref().unwrap_or_default())
     {
         Some(Principal::Artist(slug)) => {
-            match shared::store::artists::by_slug(&state.pool, &slug).await {
+            match infra::store::artists::by_slug(&state.pool, &slug).await {
                 Ok(Some(_)) => Some(Principal::Artist(slug)),
                 Ok(None) => None,
                 Err(e) => {

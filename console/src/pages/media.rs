@@ -1,6 +1,6 @@
 //! Reference images: `GET /media/{media_id}` serves the bytes the sender's media download kept
-//! (the `media` table names the file under `MEDIA_DIR`), or in the sandbox what the client phone
-//! uploaded before the download finished. Signed-in people only; an artist only their own.
+//! (the `media` table names the file under `MEDIA_DIR`), or what the state's [`MediaSource`]
+//! holds (the sandbox's client phone uploads, before the download finished). Signed-in people only; an artist only their own.
 
 use crate::server::AppState;
 use crate::session::SignedIn;
@@ -9,6 +9,11 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sqlx::Row;
 use std::path::{Component, PathBuf};
+
+/// Media that is not (yet) in `MEDIA_DIR`: the bytes and the MIME type of a media id.
+pub trait MediaSource: Send + Sync {
+    fn media(&self, id: &str) -> Option<(bytes::Bytes, String)>;
+}
 
 /// Whether `id` looks like a media id (Meta's are digits; the sandbox's too).
 fn safe_id(id: &str) -> bool {
@@ -77,7 +82,7 @@ pub async fn show(
         Ok(None) => {}
         Err(e) => tracing::warn!(error = %e, "cannot look up media"),
     }
-    match state.sandbox.as_ref().and_then(|s| s.media(&id)) {
+    match state.media_fallback.as_ref().and_then(|s| s.media(&id)) {
         Some((bytes, mime)) => image(bytes, &mime),
         None => StatusCode::NOT_FOUND.into_response(),
     }

@@ -9,9 +9,9 @@ use crate::session::SignedIn;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use infra::store::messages::{self, ParkedMessage};
 use maud::{Markup, html};
 use serde::Deserialize;
-use shared::store::messages::{self, ParkedMessage};
 
 /// Parked messages shown on the page (the admin API pages through more).
 const PARKED_SHOWN: i64 = 50;
@@ -139,7 +139,7 @@ pub async fn replay(
     let moved = if now == 0 {
         0
     } else {
-        crate::commands::dlq::replay(&state.bus, &queue, Some(now))
+        infra::bus::dlq::replay(&state.bus, &queue, Some(now))
             .await
             .map_err(|e| PageError::internal("The replay stopped", e))?
     };

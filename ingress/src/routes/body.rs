@@ -7,9 +7,9 @@ use crate::json_depth::{self, MAX_JSON_DEPTH};
 use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode};
 use futures::StreamExt;
-use shared::bus::message::H_RECEIVED_AT;
-use shared::bus::{Outgoing, PublishError};
-use shared::metrics::metrics;
+use infra::bus::message::H_RECEIVED_AT;
+use infra::bus::{Outgoing, PublishError};
+use infra::metrics::metrics;
 use tokio::sync::OwnedSemaphorePermit;
 
 /// A refused webhook: counted by source and reason, answered with `status` and the reason as code.
@@ -223,7 +223,7 @@ pub fn correlation_id(headers: &HeaderMap) -> String {
                 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })
         .map(str::to_owned)
-        .unwrap_or_else(shared::telemetry::new_correlation_id)
+        .unwrap_or_else(infra::telemetry::new_correlation_id)
 }
 
 /// Publishes the raw body and answers 200 only after the broker's confirm (503 otherwise).

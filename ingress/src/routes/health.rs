@@ -24,7 +24,7 @@ pub async fn metrics() -> impl IntoResponse {
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4",
         )],
-        shared::metrics::metrics().render(),
+        infra::metrics::metrics().render(),
     )
 }
 

@@ -7,9 +7,9 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
-use shared::bus::topology::INBOUND_STRIPE;
-use shared::metrics::metrics;
-use shared::webhook::signature::{STRIPE_TOLERANCE_SECS, verify_stripe};
+use infra::bus::topology::INBOUND_STRIPE;
+use infra::metrics::metrics;
+use inkline_core::webhook::signature::{STRIPE_TOLERANCE_SECS, verify_stripe};
 
 /// `POST /webhooks/stripe`: 400 without a configured secret or a `Stripe-Signature` header (both
 /// before the body is read), or on a bad or stale signature; then JSON check, publish, 200.

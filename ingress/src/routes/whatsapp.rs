@@ -7,9 +7,9 @@ use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use shared::bus::topology::INBOUND_WHATSAPP;
-use shared::metrics::metrics;
-use shared::webhook::signature::verify_whatsapp;
+use infra::bus::topology::INBOUND_WHATSAPP;
+use infra::metrics::metrics;
+use inkline_core::webhook::signature::verify_whatsapp;
 use std::collections::HashMap;
 use subtle::ConstantTimeEq;
 

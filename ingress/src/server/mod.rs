@@ -5,8 +5,8 @@ pub mod connection;
 pub mod phase;
 
 use axum::Router;
-use shared::config::IngressLimits;
-use shared::shutdown::Shutdown;
+use infra::config::IngressLimits;
+use infra::shutdown::Shutdown;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;

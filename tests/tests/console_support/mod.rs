@@ -4,11 +4,11 @@
 
 use console::server::{self, AppState};
 use harness::{Running, TestEnv};
+use infra::bus::Bus;
+use infra::config::{ConsoleConfig, EnvReader};
+use infra::shutdown::Shutdown;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use reqwest::redirect::Policy;
-use shared::bus::Bus;
-use shared::config::{ConsoleConfig, EnvReader};
-use shared::shutdown::Shutdown;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -87,11 +87,11 @@ pub async fn seed_lead(
 
 /// A second artist, for scoping tests.
 pub async fn seed_artist(env: &TestEnv, slug: &str, phone_number_id: &str) -> Uuid {
-    let mut cfg = shared::domain::ArtistConfig::demo();
+    let mut cfg = inkline_core::domain::ArtistConfig::demo();
     cfg.slug = slug.into();
     cfg.name = format!("{slug} studio");
     cfg.phone_number_id = phone_number_id.into();
-    shared::store::artists::upsert(&env.pool, &cfg)
+    infra::store::artists::upsert(&env.pool, &cfg)
         .await
         .unwrap()
         .0

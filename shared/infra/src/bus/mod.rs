@@ -1,0 +1,12 @@
+//! RabbitMQ: connection with reconnect, topology, publish-with-confirm and consume-with-ack.
+
+pub mod connection;
+pub mod consume;
+pub mod dlq;
+pub mod message;
+pub mod retry;
+pub mod topology;
+
+pub use connection::{Bus, PublishError};
+pub use consume::{Handler, Outcome, Received};
+pub use message::Outgoing;

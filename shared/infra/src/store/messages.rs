@@ -1,0 +1,453 @@
+//! The transcript: inbound and outbound messages, provider ids and delivery status.
+
+use inkline_core::conversation::{Content, Inbound, Recipient};
+use inkline_core::domain::MessageBody;
+use inkline_core::webhook::whatsapp::{Delivery, StatusUpdate};
+use sqlx::{PgConnection, PgExecutor, Row};
+use uuid::Uuid;
+
+fn inbound_kind_and_text(c: &Content) -> (&str, Option<String>) {
+    match c {
+        Content::Text { body } => ("text", Some(body.clone())),
+        Content::Image { caption, .. } => ("image", caption.clone()),
+        Content::Choice { title, .. } => ("interactive", Some(title.clone())),
+        Content::TemplateButton { text, .. } => ("button", Some(text.clone())),
+        Content::Location { name, address, .. } => {
+            ("location", name.clone().or_else(|| address.clone()))
+        }
+        Content::Reaction { emoji } => ("reaction", emoji.clone()),
+        Content::Other { kind } => (kind.as_str(), None),
+    }
+}
+
+/// Stores an inbound message (its wamid is unique: a duplicate insert is ignored).
+pub async fn insert_inbound(
+    tx: &mut PgConnection,
+    artist_id: Uuid,
+    lead_id: Uuid,
+    wa_id: &str,
+    inbound: &Inbound,
+) -> Result<Uuid, sqlx::Error> {
+    let id = Uuid::now_v7();
+    let (kind, text) = inbound_kind_and_text(&inbound.content);
+    let body = serde_json::to_value(&inbound.content).unwrap_or_default();
+    sqlx::query(
+        "INSERT INTO messages (id, lead_id, artist_id, direction, recipient, wa_id, kind, text, body, provider_id, status, provider_at)
+         VALUES ($1, $2, $3, 'in', 'client', $4, $5, $6, $7, $8, 'received', $9)
+         ON CONFLICT (provider_id) WHERE provider_id IS NOT NULL DO NOTHING",
+    )
+    .bind(id)
+    .bind(lead_id)
+    .bind(artist_id)
+    .bind(wa_id)
+    .bind(kind)
+    .bind(text)
+    .bind(body)
+    .bind(&inbound.id)
+    .bind(inbound.at)
+    .execute(tx)
+    .await?;
+    Ok(id)
+}
+
+/// Stores an outbound message as queued; the sender fills in the wamid.
+pub async fn insert_outbound(
+    tx: &mut PgConnection,
+    id: Uuid,
+    artist_id: Uuid,
+    lead_id: Option<Uuid>,
+    recipient: Recipient,
+    wa_id: &str,
+    body: &MessageBody,
+) -> Result<(), sqlx::Error> {
+    let recipient = match recipient {
+        Recipient::Client => "client",
+        Recipient::Artist => "artist",
+    };
+    sqlx::query(
+        "INSERT INTO messages (id, lead_id, artist_id, direction, recipient, wa_id, kind, text, body, status)
+         VALUES ($1, $2, $3, 'out', $4, $5, $6, $7, $8, 'queued')",
+    )
+    .bind(id)
+    .bind(lead_id)
+    .bind(artist_id)
+    .bind(recipient)
+    .bind(wa_id)
+    .bind(body.kind())
+    .bind(body.preview())
+    .bind(serde_json::to_value(body).unwrap_or_default())
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// What the sender needs to know about an outbound message before sending it.
+#[derive(Debug, Clone)]
+pub struct OutboundState {
+    pub provider_id: Option<String>,
+    pub status: String,
+}
+
+/// The state of an outbound message, recording that a sender is looking at it now (a queued
+/// message's `next_visit_at`: see [`park_stalled`]).
+pub async fn visit(db: &sqlx::PgPool, id: Uuid) -> Result<Option<OutboundState>, sqlx::Error> {
+    let row = sqlx::query(
+        "UPDATE messages SET next_visit_at = now()
+         WHERE id = $1 AND direction = 'out' AND status = 'queued' AND provider_id IS NULL
+         RETURNING provider_id, status",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    match row {
+        Some(r) => Ok(Some(OutboundState {
+            provider_id: r.try_get("provider_id")?,
+            status: r.try_get("status")?,
+        })),
+        // Settled or missing: nothing to stamp.
+        None => outbound_state(db, id).await,
+    }
+}
+
+/// Says when a sender will look at a queued message again (its job waits in the retry queue for
+/// `wait`), so a long planned wait is not mistaken for a lost job.
+pub async fn expect_visit(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    wait: std::time::Duration,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE messages SET next_visit_at = now() + make_interval(secs => $2)
+         WHERE id = $1 AND status = 'queued' AND provider_id IS NULL",
+    )
+    .bind(id)
+    .bind(wait.as_secs_f64())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn outbound_state(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+) -> Result<Option<OutboundState>, sqlx::Error> {
+    let row =
+        sqlx::query("SELECT provider_id, status FROM messages WHERE id = $1 AND direction = 'out'")
+            .bind(id)
+            .fetch_optional(db)
+            .await?;
+    row.map(|r| {
+        Ok(OutboundState {
+            provider_id: r.try_get("provider_id")?,
+            status: r.try_get("status")?,
+        })
+    })
+    .transpose()
+}
+
+/// The outcome of trying to take the send lease of an outbound message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// This sender may call the API now.
+    Mine,
+    /// Already accepted by Meta (wamid recorded) or settled as failed: nothing to do.
+    Settled,
+    /// Another sender holds the lease right now.
+    Busy,
+    /// No such outbound message.
+    Missing,
+}
+
+/// Takes the send lease (`lease_secs`) of a queued message so concurrent deliveries of the same
+/// job cannot both call the API. A crashed holder's lease simply expires.
+pub async fn claim(db: &sqlx::PgPool, id: Uuid, lease_secs: i64) -> Result<Claim, sqlx::Error> {
+    let won = sqlx::query(
+        "UPDATE messages SET lease_until = now() + make_interval(secs => $2), parked_at = NULL, parked_reason = NULL
+         WHERE id = $1 AND direction = 'out' AND provider_id IS NULL AND status = 'queued'
+           AND (lease_until IS NULL OR lease_until < now())",
+    )
+    .bind(id)
+    .bind(lease_secs as f64)
+    .execute(db)
+    .await?;
+    if won.rows_affected() == 1 {
+        return Ok(Claim::Mine);
+    }
+    Ok(match outbound_state(db, id).await? {
+        None => Claim::Missing,
+        Some(s) if s.provider_id.is_some() || s.status != "queued" => Claim::Settled,
+        Some(_) => Claim::Busy,
+    })
+}
+
+/// Gives the lease back after a transient failure, so a retry can take it at once.
+pub async fn release(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE messages SET lease_until = NULL, attempts = attempts + 1 WHERE id = $1 AND provider_id IS NULL")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Gives the lease back without counting an attempt (the API was not called: pacing said wait).
+pub async fn give_back(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE messages SET lease_until = NULL WHERE id = $1 AND provider_id IS NULL")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Older messages to the same recipient that are still waiting to be sent (not parked). The
+/// sender only sends a message when this is zero: messages leave in production order.
+pub async fn unsent_before(db: impl PgExecutor<'_>, id: Uuid) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM messages m JOIN messages p
+           ON p.artist_id = m.artist_id AND p.wa_id = m.wa_id AND p.direction = 'out' AND p.status = 'queued'
+          AND p.parked_at IS NULL AND p.send_seq < m.send_seq
+         WHERE m.id = $1",
+    )
+    .bind(id)
+    .fetch_one(db)
+    .await
+}
+
+/// Sets a queued message aside (artist paused, job dead-lettered): it keeps its place in the
+/// transcript and can be sent later, but younger messages to the recipient stop waiting for it.
+/// Parking a parked message again only updates the reason. A sender that takes the message's
+/// lease ([`claim`], e.g. after a replay from the DLQ) un-parks it.
+pub async fn park(db: impl PgExecutor<'_>, id: Uuid, reason: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE messages SET parked_at = COALESCE(parked_at, now()), parked_reason = $2, lease_until = NULL
+         WHERE id = $1 AND status = 'queued' AND provider_id IS NULL",
+    )
+    .bind(id)
+    .bind(reason)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Parks every queued message no sender has looked at for `stall` past its expected visit (and
+/// whose lease, if any, ran out): its job is gone from the work and retry queues — in practice
+/// dead-lettered by the broker's `x-delivery-limit` after the handler crashed on it again and
+/// again, which no handler is told about. Parked, it stops holding younger messages to the same
+/// recipient; a replay of its job from the DLQ un-parks and sends it. Returns what it parked.
+pub async fn park_stalled(
+    db: impl PgExecutor<'_>,
+    stall: std::time::Duration,
+) -> Result<Vec<Stalled>, sqlx::Error> {
+    let reason = format!(
+        "stalled: no sender looked at it for {} s; its job is probably in outbound.whatsapp.dlq (broker delivery limit) — replay it from there",
+        stall.as_secs()
+    );
+    sqlx::query(
+        "UPDATE messages SET parked_at = now(), parked_reason = $2, lease_until = NULL
+         WHERE direction = 'out' AND status = 'queued' AND provider_id IS NULL AND parked_at IS NULL
+           AND (lease_until IS NULL OR lease_until < now())
+           AND COALESCE(next_visit_at, created_at) < now() - make_interval(secs => $1)
+         RETURNING id, artist_id, lead_id",
+    )
+    .bind(stall.as_secs_f64())
+    .bind(reason)
+    .fetch_all(db)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Stalled {
+            id: r.try_get("id")?,
+            artist_id: r.try_get("artist_id")?,
+            lead_id: r.try_get("lead_id")?,
+        })
+    })
+    .collect()
+}
+
+/// A message [`park_stalled`] set aside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stalled {
+    pub id: Uuid,
+    pub artist_id: Uuid,
+    pub lead_id: Option<Uuid>,
+}
+
+/// A queued message set aside, as the console lists it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ParkedMessage {
+    pub id: Uuid,
+    /// The artist's slug.
+    pub artist: String,
+    pub lead_id: Option<Uuid>,
+    /// `client` or `artist` (a notification to the artist's own number).
+    pub recipient: String,
+    pub wa_id: String,
+    pub kind: String,
+    pub text: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub parked_at: chrono::DateTime<chrono::Utc>,
+    pub parked_reason: Option<String>,
+    /// Calls to the API made for it so far.
+    pub attempts: i32,
+}
+
+/// Parked messages (of one artist, by slug, or all), oldest first, at most `limit`.
+pub async fn parked(
+    db: impl PgExecutor<'_>,
+    artist: Option<&str>,
+    limit: i64,
+) -> Result<Vec<ParkedMessage>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT m.id, a.slug, m.lead_id, m.recipient, m.wa_id, m.kind, m.text, m.created_at, m.parked_at,
+                m.parked_reason, m.attempts
+           FROM messages m JOIN artists a ON a.id = m.artist_id
+          WHERE m.direction = 'out' AND m.status = 'queued' AND m.parked_at IS NOT NULL
+            AND ($1::text IS NULL OR a.slug = $1)
+          ORDER BY m.send_seq, m.created_at
+          LIMIT $2",
+    )
+    .bind(artist)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ParkedMessage {
+                id: r.try_get("id")?,
+                artist: r.try_get("slug")?,
+                lead_id: r.try_get("lead_id")?,
+                recipient: r.try_get("recipient")?,
+                wa_id: r.try_get("wa_id")?,
+                kind: r.try_get("kind")?,
+                text: r.try_get("text")?,
+                created_at: r.try_get("created_at")?,
+                parked_at: r.try_get("parked_at")?,
+                parked_reason: r.try_get("parked_reason")?,
+                attempts: r.try_get("attempts")?,
+            })
+        })
+        .collect()
+}
+
+/// Meta said the 24 h window is closed: the next attempt sends the template equivalent.
+pub async fn force_template(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE messages SET force_template = true, lease_until = NULL, attempts = attempts + 1 WHERE id = $1 AND provider_id IS NULL",
+    )
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// What decides between a free-form message and its template.
+#[derive(Debug, Clone, Default)]
+pub struct WindowFacts {
+    /// The recipient's last message to this artist's number: the lead's `last_inbound_at` or the
+    /// newest inbound transcript row (when we received it), whichever is later.
+    pub last_inbound_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub client_name: Option<String>,
+    /// Meta already refused this message as outside the window (131047).
+    pub force_template: bool,
+}
+
+pub async fn window_facts(db: impl PgExecutor<'_>, id: Uuid) -> Result<WindowFacts, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT m.force_template, l.name,
+                GREATEST(l.last_inbound_at,
+                         (SELECT max(i.created_at) FROM messages i
+                           WHERE i.artist_id = m.artist_id AND i.wa_id = m.wa_id AND i.direction = 'in')) AS last_inbound_at
+         FROM messages m LEFT JOIN leads l ON l.id = m.lead_id WHERE m.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    let Some(r) = row else {
+        return Ok(WindowFacts::default());
+    };
+    Ok(WindowFacts {
+        last_inbound_at: r.try_get("last_inbound_at")?,
+        client_name: r.try_get("name")?,
+        force_template: r.try_get("force_template")?,
+    })
+}
+
+/// Records Meta's acceptance (wamid). Only the first acceptance counts.
+pub async fn mark_sent(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    wamid: &str,
+    kind: &str,
+    body: Option<&MessageBody>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE messages SET provider_id = $2, status = 'sent', sent_at = now(), attempts = attempts + 1, kind = $3, lease_until = NULL,
+            body = COALESCE($4, body)
+         WHERE id = $1 AND provider_id IS NULL",
+    )
+    .bind(id)
+    .bind(wamid)
+    .bind(kind)
+    .bind(body.map(|b| serde_json::to_value(b).unwrap_or_default()))
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records a permanent failure to send.
+pub async fn mark_failed(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    status: &str,
+    code: Option<i64>,
+    detail: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE messages SET status = $2, error_code = $3, error_detail = $4, failed_at = now(), attempts = attempts + 1, lease_until = NULL
+         WHERE id = $1 AND provider_id IS NULL",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(code.map(|c| c as i32))
+    .bind(detail)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Applies a delivery receipt, only ever moving forward (sent < delivered < read; failed is
+/// terminal). Returns the message's (id, lead id) when a row changed.
+pub async fn apply_receipt(
+    db: impl PgExecutor<'_>,
+    s: &StatusUpdate,
+) -> Result<Option<(Uuid, Option<Uuid>)>, sqlx::Error> {
+    let rank = |d: Delivery| match d {
+        Delivery::Sent => 1,
+        Delivery::Delivered => 2,
+        Delivery::Read => 3,
+        Delivery::Failed => 4,
+    };
+    let col = match s.delivery {
+        Delivery::Sent => "sent_at",
+        Delivery::Delivered => "delivered_at",
+        Delivery::Read => "read_at",
+        Delivery::Failed => "failed_at",
+    };
+    let sql = format!(
+        "UPDATE messages SET status = $2, {col} = COALESCE($3, now()), error_code = COALESCE($5, error_code),
+            error_detail = COALESCE($6, error_detail)
+         WHERE provider_id = $1 AND direction = 'out'
+           AND (CASE status WHEN 'queued' THEN 0 WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 ELSE 4 END) < $4
+         RETURNING id, lead_id"
+    );
+    let row = sqlx::query(&sql)
+        .bind(&s.id)
+        .bind(s.delivery.as_str())
+        .bind(s.at)
+        .bind(rank(s.delivery))
+        .bind(s.error_code.map(|c| c as i32))
+        .bind(&s.error_detail)
+        .fetch_optional(db)
+        .await?;
+    row.map(|r| Ok((r.try_get("id")?, r.try_get("lead_id")?)))
+        .transpose()
+}

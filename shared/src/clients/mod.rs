@@ -1,5 +1,0 @@
-//! Typed clients of third-party HTTP APIs (base URLs from config, timeouts on every call).
-
-pub mod stripe;
-pub mod whatsapp;
-pub mod whatsapp_errors;

@@ -1,0 +1,4 @@
+//! One file per `inkline-dev` subcommand.
+
+pub mod loadgen;
+pub mod sandbox;
