@@ -64,6 +64,9 @@ pub enum Command {
 pub enum ArtistCommand {
     /// Create or update an artist from a TOML file (upserted by slug).
     Apply { file: PathBuf },
+    /// Resume sending for an artist the sender paused (after fixing the cause, e.g. a new
+    /// token); messages parked meanwhile go out in their original order.
+    ResumeSending { slug: String },
 }
 
 #[derive(Debug, Subcommand)]

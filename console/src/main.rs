@@ -21,6 +21,9 @@ async fn main() -> std::process::ExitCode {
         Command::Artist {
             command: ArtistCommand::Apply { file },
         } => commands::artist::apply(&file).await,
+        Command::Artist {
+            command: ArtistCommand::ResumeSending { slug },
+        } => commands::artist::resume_sending(&slug).await,
         Command::Parse {
             field,
             text,

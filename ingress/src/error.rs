@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 
 /// An error answer with its HTTP status.
 #[derive(Debug)]
-pub struct ApiError {
+pub struct EdgeError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
@@ -14,9 +14,9 @@ pub struct ApiError {
     pub close: bool,
 }
 
-impl ApiError {
+impl EdgeError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError {
+        EdgeError {
             status,
             code,
             message: message.into(),
@@ -31,7 +31,7 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
+impl IntoResponse for EdgeError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({"error": {"code": self.code, "message": self.message}});
         let mut resp = (self.status, Json(body)).into_response();

@@ -19,7 +19,7 @@ use tokio::sync::Semaphore;
 
 /// What every handler needs.
 #[derive(Clone)]
-pub struct AppState {
+pub struct IngressState {
     pub cfg: Arc<IngressConfig>,
     pub bus: Bus,
     /// Unix seconds now (a function so tests can pin Stripe's clock).
@@ -30,9 +30,9 @@ pub struct AppState {
     pub body_budget: Arc<Semaphore>,
 }
 
-impl AppState {
+impl IngressState {
     pub fn new(cfg: IngressConfig, bus: Bus) -> Self {
-        AppState {
+        IngressState {
             in_flight: Arc::new(Semaphore::new(
                 cfg.limits.max_concurrency.min(Semaphore::MAX_PERMITS),
             )),
@@ -52,7 +52,7 @@ pub fn system_clock() -> i64 {
 
 /// The public port: the webhooks (admitted by [`shed::admit`]) and health. Everything else,
 /// `/metrics` included, is 404.
-pub fn router(state: AppState) -> Router {
+pub fn router(state: IngressState) -> Router {
     let webhooks = Router::new()
         .route(
             "/webhooks/whatsapp",
@@ -71,14 +71,14 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// The internal port (`INGRESS_METRICS_ADDR`): Prometheus metrics and health, for the cluster only.
-pub fn internal_router(state: AppState) -> Router {
+pub fn internal_router(state: IngressState) -> Router {
     health_routes()
         .route("/metrics", get(routes::health::metrics))
         .fallback(routes::health::not_found)
         .with_state(state)
 }
 
-fn health_routes() -> Router<AppState> {
+fn health_routes() -> Router<IngressState> {
     Router::new()
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
@@ -142,7 +142,7 @@ pub async fn serve_on(
     bus: Bus,
     shutdown: Shutdown,
 ) -> std::io::Result<()> {
-    let state = AppState::new(cfg, bus);
+    let state = IngressState::new(cfg, bus);
     let limits = state.cfg.limits;
     tracing::info!(
         addr = %listeners.public.local_addr()?,

@@ -1,7 +1,7 @@
 //! Admission for webhook requests: at most `INGRESS_MAX_CONCURRENCY` in flight — the next one is
 //! answered 503 `overloaded` at once instead of queueing — and a deadline on every handler.
 
-use crate::AppState;
+use crate::IngressState;
 use crate::routes::body;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
@@ -15,7 +15,7 @@ const HANDLER_SLACK: Duration = Duration::from_secs(1);
 
 /// Runs the request if a slot is free (503 `overloaded` if not), within the handler deadline
 /// (503 `timeout` after it; the body and publish timeouts normally answer first).
-pub async fn admit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn admit(State(state): State<IngressState>, req: Request, next: Next) -> Response {
     let source = source_of(req.uri().path());
     let Ok(_slot) = state.in_flight.clone().try_acquire_owned() else {
         return body::reject(
@@ -48,7 +48,7 @@ pub async fn admit(State(state): State<AppState>, req: Request, next: Next) -> R
 }
 
 /// The longest a webhook handler may run: reading the body, then waiting for the broker.
-pub fn handler_deadline(state: &AppState) -> Duration {
+pub fn handler_deadline(state: &IngressState) -> Duration {
     state.cfg.limits.body_timeout + state.cfg.bus.publish_timeout + HANDLER_SLACK
 }
 

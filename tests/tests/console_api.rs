@@ -516,6 +516,58 @@ async fn artists_are_listed_without_tokens_and_put_validates_like_the_toml() {
 }
 
 #[tokio::test]
+async fn resuming_sending_clears_the_pause_and_queues_the_parked_messages_again() {
+    let env = TestEnv::new().await;
+    let console = start_console(&env, Some(ADMIN_KEY), &[]).await;
+    let url = |slug: &str| console.url(&format!("/admin/artists/{slug}/resume-sending"));
+    let (s, b) = post(&url("nobody"), None).await;
+    assert_eq!(s, 404, "{b}");
+    let (s, b) = post(&url("demo"), None).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(
+        b,
+        json!({"artist": "demo", "was_paused": false, "requeued": 0})
+    );
+
+    // Paused by the sender (Meta said the token is bad) with one parked message.
+    assert!(
+        infra::store::artists::pause_sending(&env.pool, env.artist_id, "token expired (190)")
+            .await
+            .unwrap()
+    );
+    let lead_id = harness::outbound::lead(&env, "447700900123", 1).await;
+    let parked = harness::outbound::texts(&env, lead_id, "447700900123", &["hello again"]).await[0];
+    sqlx::query("UPDATE messages SET parked_at = now(), parked_reason = 'paused' WHERE id = $1")
+        .bind(parked)
+        .execute(&env.pool)
+        .await
+        .unwrap();
+    let (s, b) = post(&url("demo"), None).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(
+        b,
+        json!({"artist": "demo", "was_paused": true, "requeued": 1})
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM artists WHERE sending_paused_at IS NOT NULL")
+            .await,
+        0
+    );
+    assert_eq!(
+        env.count(&format!(
+            "SELECT count(*) FROM messages WHERE id = '{parked}' AND parked_at IS NULL"
+        ))
+        .await,
+        1
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM system_events WHERE kind = 'sending_resumed'")
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
 async fn dead_letters_are_counted_and_replayed() {
     let env = TestEnv::new().await;
     let console = start_console(&env, Some(ADMIN_KEY), &[]).await;

@@ -444,6 +444,45 @@ async fn queues_show_dead_letters_and_replay_them_with_csrf() {
 }
 
 #[tokio::test]
+async fn a_paused_artist_is_shown_and_resumed_from_the_artists_page_with_csrf() {
+    let env = TestEnv::new().await;
+    let console = start_console(&env, Some(ADMIN_KEY), &[]).await;
+    assert!(
+        infra::store::artists::pause_sending(&env.pool, env.artist_id, "token expired (190)")
+            .await
+            .unwrap()
+    );
+    let mut b = Browser::new(&console);
+    b.login(ADMIN_KEY).await;
+    let html = b.get("/artists").await.text().await.unwrap();
+    assert!(
+        html.contains("paused: token expired (190)")
+            && html.contains("/artists/demo/resume-sending"),
+        "{html}"
+    );
+    let r = b
+        .post("/artists/demo/resume-sending", &[("csrf", "forged")])
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let paused = "SELECT count(*) FROM artists WHERE sending_paused_at IS NOT NULL";
+    assert_eq!(env.count(paused).await, 1);
+    let csrf = b.csrf("/artists").await;
+    let r = b
+        .post("/artists/demo/resume-sending", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(env.count(paused).await, 0);
+    let html = b.get(&location(&r)).await.text().await.unwrap();
+    assert!(!html.contains("Resume sending"), "{html}");
+    assert_eq!(
+        b.post("/artists/nobody/resume-sending", &[("csrf", &csrf)])
+            .await
+            .status(),
+        404
+    );
+}
+
+#[tokio::test]
 async fn funnel_media_and_action_links() {
     let env = TestEnv::new().await;
     let media_dir = std::env::temp_dir().join(format!("inkline-media-{}", env.name));

@@ -333,12 +333,27 @@ async fn an_expired_token_pauses_the_artist_keeps_every_message_and_resumes_in_o
         "nothing else was tried while paused"
     );
 
-    // The operator fixed the token and resumes: everything goes, in order, once.
+    // The operator fixed the token and resumes from the command line: everything goes, in
+    // order, once.
+    let inkline = |args: &[&str]| {
+        let out = std::process::Command::new(TestEnv::binary("inkline"))
+            .args(args)
+            .envs(env.env_vars())
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let (ok, said) = inkline(&["artist", "resume-sending", "demo"]);
+    assert!(ok, "{said}");
+    assert!(said.contains("3 parked message(s) queued again"), "{said}");
     assert_eq!(
-        infra::store::artists::resume_sending(&env.pool, env.artist_id)
-            .await
-            .unwrap(),
-        3
+        env.count("SELECT count(*) FROM system_events WHERE kind = 'sending_resumed'")
+            .await,
+        1
     );
     env.graph
         .wait_for_sent(3, Duration::from_secs(15))
@@ -349,6 +364,11 @@ async fn an_expired_token_pauses_the_artist_keeps_every_message_and_resumes_in_o
     for id in ids {
         assert_eq!(row(&env, id).await.0, "sent");
     }
+    // Again: not paused any more, nothing changes; an unknown artist is an error.
+    let (ok, said) = inkline(&["artist", "resume-sending", "demo"]);
+    assert!(ok && said.contains("was not paused"), "{said}");
+    let (ok, said) = inkline(&["artist", "resume-sending", "nobody"]);
+    assert!(!ok && said.contains("no artist"), "{said}");
 }
 
 #[tokio::test]

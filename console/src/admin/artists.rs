@@ -1,6 +1,7 @@
 //! `GET /admin/artists` and `PUT /admin/artists/{slug}`: artist configuration with the same fields
 //! as the TOML of `inkline artist apply`. The artist's WhatsApp token is never shown; a PUT
-//! without one keeps the stored token.
+//! without one keeps the stored token. `POST /admin/artists/{slug}/resume-sending` resumes an
+//! artist the sender paused.
 
 use super::error::ApiError;
 use crate::server::AppState;
@@ -90,4 +91,16 @@ pub async fn put(
         },
         Json(public_json(&cfg)),
     ))
+}
+
+/// `{"artist", "was_paused", "requeued"}`: sending resumed (or it was not paused).
+pub async fn resume_sending(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let resumed = infra::actions::sending::resume(&state.pool, &slug, "admin")
+        .await
+        .map_err(|e| ApiError::internal("cannot resume sending", e))?
+        .ok_or_else(|| ApiError::not_found(format!("no artist {slug:?}")))?;
+    Ok(Json(json!(resumed)))
 }

@@ -30,6 +30,7 @@ pub fn routes() -> Vec<(&'static str, String)> {
         ("get", "/admin/leads/{id}".into()),
         ("get", "/admin/artists".into()),
         ("put", "/admin/artists/{slug}".into()),
+        ("post", "/admin/artists/{slug}/resume-sending".into()),
         ("get", "/admin/dlq".into()),
         ("post", "/admin/dlq/{queue}/replay".into()),
         ("get", "/admin/messages".into()),
@@ -53,6 +54,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/leads/{id}/{action}", post(leads::act))
         .route("/admin/artists", get(artists::list))
         .route("/admin/artists/{slug}", put(artists::put))
+        .route(
+            "/admin/artists/{slug}/resume-sending",
+            post(artists::resume_sending),
+        )
         .route("/admin/dlq", get(dlq::list))
         .route("/admin/dlq/{queue}/replay", post(dlq::replay))
         .route("/admin/messages", get(messages::list))

@@ -1,12 +1,15 @@
-//! Artists (administrators): each artist's routing and limits, and the login key to hand to the
-//! artist for the console.
+//! Artists (administrators): each artist's routing and limits, the login key to hand to the
+//! artist for the console, and resuming an artist whose sending was paused.
 
 use super::error::PageError;
 use super::layout::{Nav, money, page};
 use crate::server::AppState;
 use crate::session::SignedIn;
-use axum::extract::State;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
+use serde::Deserialize;
 
 /// `GET /artists`.
 pub async fn show(State(state): State<AppState>, who: SignedIn) -> Result<Markup, PageError> {
@@ -37,7 +40,17 @@ pub async fn show(State(state): State<AppState>, who: SignedIn) -> Result<Markup
                         @for t in &c.tour { (t.city) ", " (t.country) " " (t.from) " – " (t.to) br; }
                     }
                     dt { "Sending" } dd {
-                        @match &a.sending_paused_reason { Some(r) => span style="color:var(--bad)" { "paused: " (r) }, None => "active" }
+                        @match &a.sending_paused_reason {
+                            Some(r) => {
+                                span style="color:var(--bad)" { "paused: " (r) }
+                                form.inline method="post" action={"/artists/" (c.slug) "/resume-sending"} {
+                                    (crate::csrf::field(&who.session))
+                                    button type="submit" { "Resume sending" }
+                                }
+                                p.small.muted { "Fix the cause first (e.g. a new token), then resume: the parked messages go out in order." }
+                            },
+                            None => "active",
+                        }
                     }
                     dt { "Console key" } dd {
                         @match state.keys.artist_key(&c.slug) {
@@ -50,4 +63,28 @@ pub async fn show(State(state): State<AppState>, who: SignedIn) -> Result<Markup
         }
     };
     Ok(page("Artists", &who, Nav::Artists, body))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ResumeForm {
+    csrf: Option<String>,
+}
+
+/// `POST /artists/{slug}/resume-sending`: resumes sending, then back to the page.
+pub async fn resume_sending(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(slug): Path<String>,
+    Form(f): Form<ResumeForm>,
+) -> Result<Response, PageError> {
+    crate::csrf::check(&who.session, f.csrf.as_deref())?;
+    if !who.who.is_admin() {
+        return Err(PageError::forbidden());
+    }
+    let actor = who.who.actor();
+    match infra::actions::sending::resume(&state.pool, &slug, &actor).await {
+        Ok(Some(_)) => Ok(Redirect::to("/artists").into_response()),
+        Ok(None) => Err(PageError::not_found()),
+        Err(e) => Err(PageError::internal("Cannot resume sending", e)),
+    }
 }

@@ -29,6 +29,10 @@ pub fn router() -> Router<AppState> {
         .route("/queues", get(queues::show))
         .route("/queues/{queue}/replay", post(queues::replay))
         .route("/artists", get(artists::show))
+        .route(
+            "/artists/{slug}/resume-sending",
+            post(artists::resume_sending),
+        )
         .route("/media/{media_id}", get(media::show))
         .route("/a/{token}", get(action_link::show).post(action_link::act))
 }

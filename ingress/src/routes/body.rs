@@ -1,8 +1,8 @@
 //! Reading a webhook body: signature header, size and time limits, raw bytes, JSON shape, and
 //! publishing it.
 
-use crate::AppState;
-use crate::error::ApiError;
+use crate::IngressState;
+use crate::error::EdgeError;
 use crate::json_depth::{self, MAX_JSON_DEPTH};
 use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode};
@@ -18,12 +18,12 @@ pub fn reject(
     status: StatusCode,
     reason: &'static str,
     message: impl Into<String>,
-) -> ApiError {
+) -> EdgeError {
     metrics()
         .webhooks_rejected
         .with_label_values(&[source, reason])
         .inc();
-    ApiError::new(status, reason, message)
+    EdgeError::new(status, reason, message)
 }
 
 /// The value of a signature header (None when absent); a repeated header is refused with `status`.
@@ -32,7 +32,7 @@ fn signature_header<'a>(
     headers: &'a HeaderMap,
     name: &'static str,
     status: StatusCode,
-) -> Result<Option<&'a str>, ApiError> {
+) -> Result<Option<&'a str>, EdgeError> {
     let mut values = headers.get_all(name).iter();
     let first = values.next();
     if values.next().is_some() {
@@ -54,7 +54,7 @@ pub fn require_signature<'a>(
     headers: &'a HeaderMap,
     name: &'static str,
     status: StatusCode,
-) -> Result<&'a str, ApiError> {
+) -> Result<&'a str, EdgeError> {
     signature_header(source, headers, name, status)?.ok_or_else(|| {
         reject(
             source,
@@ -84,11 +84,11 @@ pub struct HeldBody {
 /// (503 `overloaded` when it is spent). Nothing is reserved up front from `Content-Length`, so a promise of a
 /// large body costs nothing until the bytes arrive.
 pub async fn read(
-    state: &AppState,
+    state: &IngressState,
     source: &'static str,
     headers: &HeaderMap,
     body: Body,
-) -> Result<HeldBody, ApiError> {
+) -> Result<HeldBody, EdgeError> {
     let limit = state.cfg.max_body;
     let timeout = state.cfg.limits.body_timeout;
     let too_big = || {
@@ -172,7 +172,11 @@ pub async fn read(
 /// a content type other than JSON (415), bytes that are not UTF-8, nesting deeper than
 /// [`MAX_JSON_DEPTH`], or anything else serde_json cannot parse (400 each). The workers could not
 /// decode any of these; refusing them here keeps them out of the queues and the dead letters.
-pub fn require_json(source: &'static str, headers: &HeaderMap, raw: &[u8]) -> Result<(), ApiError> {
+pub fn require_json(
+    source: &'static str,
+    headers: &HeaderMap,
+    raw: &[u8],
+) -> Result<(), EdgeError> {
     let reject = |reason: &'static str, status, msg: &str| Err(reject(source, status, reason, msg));
     if let Some(ct) = headers
         .get(axum::http::header::CONTENT_TYPE)
@@ -228,12 +232,12 @@ pub fn correlation_id(headers: &HeaderMap) -> String {
 
 /// Publishes the raw body and answers 200 only after the broker's confirm (503 otherwise).
 pub async fn publish(
-    state: &AppState,
+    state: &IngressState,
     source: &'static str,
     queue: &str,
     raw: bytes::Bytes,
     cid: String,
-) -> Result<axum::Json<serde_json::Value>, ApiError> {
+) -> Result<axum::Json<serde_json::Value>, EdgeError> {
     let msg = Outgoing::json(cid.clone(), raw.to_vec(), &cid)
         .header(H_RECEIVED_AT, chrono::Utc::now().to_rfc3339());
     match state.bus.publish(queue, &msg).await {

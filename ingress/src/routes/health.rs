@@ -1,7 +1,7 @@
 //! Liveness and readiness (broker connected) on both ports; Prometheus metrics on the internal one.
 
-use crate::AppState;
-use crate::error::ApiError;
+use crate::IngressState;
+use crate::error::EdgeError;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -10,7 +10,7 @@ pub async fn healthz() -> impl IntoResponse {
     (StatusCode::OK, "ok")
 }
 
-pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+pub async fn readyz(State(state): State<IngressState>) -> impl IntoResponse {
     if state.bus.is_connected() {
         (StatusCode::OK, "ready")
     } else {
@@ -28,6 +28,6 @@ pub async fn metrics() -> impl IntoResponse {
     )
 }
 
-pub async fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+pub async fn not_found() -> EdgeError {
+    EdgeError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
 }

@@ -1,8 +1,8 @@
 //! Stripe webhooks: `Stripe-Signature` with a 300 s tolerance, then publish.
 
 use super::body;
-use crate::AppState;
-use crate::error::ApiError;
+use crate::IngressState;
+use crate::error::EdgeError;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -14,10 +14,10 @@ use inkline_core::webhook::signature::{STRIPE_TOLERANCE_SECS, verify_stripe};
 /// `POST /webhooks/stripe`: 400 without a configured secret or a `Stripe-Signature` header (both
 /// before the body is read), or on a bad or stale signature; then JSON check, publish, 200.
 pub async fn receive(
-    State(state): State<AppState>,
+    State(state): State<IngressState>,
     headers: HeaderMap,
     raw: Body,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<impl IntoResponse, EdgeError> {
     const SOURCE: &str = "stripe";
     metrics()
         .webhooks_received

@@ -1,8 +1,8 @@
 //! WhatsApp webhooks: the GET verification handshake and signed POST notifications.
 
 use super::body;
-use crate::AppState;
-use crate::error::ApiError;
+use crate::IngressState;
+use crate::error::EdgeError;
 use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -15,7 +15,7 @@ use subtle::ConstantTimeEq;
 
 /// `GET /webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=T&hub.challenge=C` → `C` or 403.
 pub async fn handshake(
-    State(state): State<AppState>,
+    State(state): State<IngressState>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let expected = state.cfg.whatsapp_verify_token.as_ref();
@@ -28,7 +28,7 @@ pub async fn handshake(
         Some(challenge) if mode_ok && token_ok => {
             (StatusCode::OK, challenge.clone()).into_response()
         }
-        _ => ApiError::new(
+        _ => EdgeError::new(
             StatusCode::FORBIDDEN,
             "verification_failed",
             "verify token or mode does not match",
@@ -40,10 +40,10 @@ pub async fn handshake(
 /// `POST /webhooks/whatsapp`: refuse a request without `X-Hub-Signature-256` before reading its
 /// body, then verify the signature over the raw body, check it is JSON, publish, then 200.
 pub async fn receive(
-    State(state): State<AppState>,
+    State(state): State<IngressState>,
     headers: HeaderMap,
     raw: Body,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<impl IntoResponse, EdgeError> {
     const SOURCE: &str = "whatsapp";
     metrics()
         .webhooks_received

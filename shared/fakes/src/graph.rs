@@ -178,15 +178,6 @@ impl FakeGraph {
         self.state.requests.load(Ordering::SeqCst)
     }
 
-    /// Forgets recorded messages, reads and the request count (faults and tokens stay).
-    pub fn clear_recorded(&self) {
-        let mut inner = self.state.lock();
-        inner.sent.clear();
-        inner.reads.clear();
-        self.state.requests.store(0, Ordering::SeqCst);
-        self.state.sent_count.send_replace(0);
-    }
-
     /// Waits until at least `n` messages were accepted in total, then returns all of them.
     pub async fn wait_for_sent(
         &self,

@@ -236,12 +236,6 @@ impl Change {
         self
     }
 
-    /// Drops `contacts` (Meta may leave the profile out).
-    pub fn without_contacts(mut self) -> Change {
-        self.value.contacts.clear();
-        self
-    }
-
     /// This change alone in a complete webhook body.
     pub fn body(self) -> Vec<u8> {
         batch(vec![self])

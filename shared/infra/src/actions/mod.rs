@@ -13,6 +13,7 @@
 //! `from == to` and changes nothing (one Checkout Session, one link). Action links: [`links`].
 
 pub mod links;
+pub mod sending;
 
 use crate::decisions::{self, Asker, Cause, DecideError, Verdict};
 use crate::store::{artists, deposits, leads, system_events};

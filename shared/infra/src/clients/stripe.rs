@@ -213,12 +213,6 @@ impl StripeClient {
         }
     }
 
-    /// Replaces the retry policy (tests make it fast).
-    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
-
     /// Whether events must be live mode for this key.
     pub fn expects_livemode(&self) -> bool {
         inkline_core::payments::expects_livemode(self.key.as_ref().map(Secret::expose))

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 /// The token the spawned sender presents to the fake (any non-empty token is accepted).
 const ACCESS_TOKEN: &str = "loadgen-token";
 
-/// A running throwaway fleet; [`Fleet::teardown`] stops it and removes its database and vhost.
-pub struct Fleet {
+/// A running throwaway fleet; [`SpawnedFleet::teardown`] stops it and removes its database and vhost.
+pub struct SpawnedFleet {
     pub name: String,
     pub ingress_url: String,
     pub log_dir: PathBuf,
@@ -68,14 +68,14 @@ pub fn default_bin_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-impl Fleet {
+impl SpawnedFleet {
     /// Creates the database and vhost, then starts the processes and waits until they are ready.
     pub async fn start(
         opts: &FleetOptions,
         graph_base_url: &str,
         app_secret: &str,
         artists: &[ArtistConfig],
-    ) -> Result<Fleet, FleetError> {
+    ) -> Result<SpawnedFleet, FleetError> {
         let tag = uuid::Uuid::new_v4().simple().to_string();
         let name = format!("inkline_lg_{}", tag.get(..10).unwrap_or("x"));
         for bin in ["inkline-ingress", "inkline-worker"] {
@@ -106,7 +106,7 @@ impl Fleet {
         };
         let log_dir = std::env::temp_dir().join(format!("inkline-loadgen-{name}"));
         std::fs::create_dir_all(&log_dir)?;
-        let mut fleet = Fleet {
+        let mut fleet = SpawnedFleet {
             name: name.clone(),
             ingress_url: String::new(),
             log_dir,

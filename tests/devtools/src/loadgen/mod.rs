@@ -44,7 +44,8 @@ pub async fn run(cfg: &Config) -> anyhow::Result<Summary> {
             driver::drive(cfg, ingress_url, &graph, &artists).await
         }
         Target::Spawn(opts) => {
-            let fleet = fleet::Fleet::start(opts, &graph_base, &cfg.app_secret, &artists).await?;
+            let fleet =
+                fleet::SpawnedFleet::start(opts, &graph_base, &cfg.app_secret, &artists).await?;
             if cfg.progress {
                 eprintln!(
                     "loadgen: fleet {} up (ingress {}, logs {})",

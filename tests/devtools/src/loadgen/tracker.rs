@@ -151,15 +151,6 @@ impl Tracker {
         }
     }
 
-    /// Whether the ingress acknowledged turn `k` of `client`.
-    pub fn is_acknowledged(&self, client: usize, k: usize) -> bool {
-        self.lock()
-            .clients
-            .get(client)
-            .and_then(|c| c.turns.get(k))
-            .is_some_and(|t| t.acknowledged)
-    }
-
     /// Clients whose every turn was acknowledged and got all its replies (or, with `replies`
     /// false, was acknowledged).
     pub fn finished_clients(&self, replies: bool) -> usize {
