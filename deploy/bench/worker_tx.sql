@@ -1,5 +1,5 @@
 -- pgbench script: the conversation worker's SQL for ONE inbound message, statement for statement
--- (workers/src/conversation.rs → shared/src/store/{artists,processed,leads,messages,effects,outbox}.rs),
+-- (workers/src/conversation.rs → shared/infra/src/store/{artists,processed,leads,messages,outbound,outbox}.rs),
 -- for an answer turn that records one answer and queues one reply — the commonest turn the load
 -- generator's script produces. Run against a database made by `inkline-bench worker-drain --keep`
 -- (migrated schema + demo artist). Variables are substituted textually (pgbench -M simple).

@@ -465,7 +465,7 @@ impl Default for QueueLimits {
 
 /// How the time-driven loops (reminders, deposit-expiry sweep, outbox relay) treat a row whose
 /// own processing fails: retried after `retry_base` × 2^(attempts−1) (at most `retry_max`), and
-/// parked after `park_after` attempts (`shared::store::parking`). Outages count nothing.
+/// parked after `park_after` attempts (`infra::store::parking`). Outages count nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParkingConfig {
     /// Failed attempts after which a row is parked (`ROW_MAX_ATTEMPTS`, default 10).
