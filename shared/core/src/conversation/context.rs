@@ -4,7 +4,8 @@
 use super::copy::Phrases;
 use super::lifecycle;
 use super::questions::QuestionKey;
-use super::types::{ActionLink, Decision, Effect, LeadState, Recipient, Severity};
+use super::state::LeadState;
+use super::types::{ActionLink, Decision, Effect, Recipient, Severity};
 use crate::domain::{ArtistConfig, IllegalTransition, MessageBody, Status, Transition};
 use crate::jobs::{Job, SheetJob};
 use chrono::{DateTime, Utc};

@@ -8,76 +8,17 @@
 use super::approval::{deposit_for, refuse};
 use super::context::Ctx;
 use super::input::Input;
-use super::state::Handover;
+use super::state::{Deposit, DepositStatus, Handover, PaymentMethod};
 use super::summary::client_label;
 use super::types::{ActionLink, ArtistAction, Effect, ExpiryReason, PaymentEvent, Severity};
 use super::waiting;
 use crate::domain::{IllegalTransition, Money, Status};
 use crate::jobs::{Job, PaymentJob};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 /// Links a client may ask for themselves before the artist is asked to step in.
 const CLIENT_LINK_REQUESTS_MAX: u8 = 3;
-
-/// How a deposit was paid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PaymentMethod {
-    Stripe,
-    Cash,
-    Bank,
-}
-
-impl PaymentMethod {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PaymentMethod::Stripe => "stripe",
-            PaymentMethod::Cash => "cash",
-            PaymentMethod::Bank => "bank",
-        }
-    }
-}
-
-/// Where the latest deposit attempt stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DepositStatus {
-    /// Asked the payments worker for a Checkout Session.
-    Requested,
-    /// The link was created (and sent, when the bot owns the chat).
-    Pending,
-    Paid,
-    Expired,
-    /// Creating the session or a delayed payment failed.
-    Failed,
-    Refunded,
-}
-
-/// The latest deposit of a lead, as the engine remembers it (the `deposits` table has every
-/// attempt with Stripe's ids).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Deposit {
-    /// 1 for the first link, +1 for every new one; part of the Stripe idempotency key.
-    pub attempt: u32,
-    pub amount: Money,
-    pub status: DepositStatus,
-    pub requested_at: DateTime<Utc>,
-    #[serde(default)]
-    pub session_id: Option<String>,
-    #[serde(default)]
-    pub url: Option<String>,
-    #[serde(default)]
-    pub expires_at: Option<DateTime<Utc>>,
-    #[serde(default)]
-    pub method: Option<PaymentMethod>,
-    #[serde(default)]
-    pub paid_at: Option<DateTime<Utc>>,
-    /// New links the client asked for themselves.
-    #[serde(default)]
-    pub client_requests: u8,
-}
 
 /// Starts deposit attempt n+1 for `amount`: the payments worker creates its Checkout Session.
 pub fn new_attempt(ctx: &mut Ctx, amount: Money) {
@@ -633,8 +574,9 @@ fn refunded(ctx: &mut Ctx, amount: Money, full: bool) -> Result<(), IllegalTrans
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::conversation::state::LeadState;
     use crate::conversation::step;
-    use crate::conversation::types::{Event, LeadState, Recipient};
+    use crate::conversation::types::{Event, Recipient};
     use crate::domain::{ArtistConfig, Currency};
 
     fn t0() -> DateTime<Utc> {

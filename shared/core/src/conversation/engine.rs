@@ -5,7 +5,8 @@
 use super::context::Ctx;
 use super::input::Input;
 use super::policy::{self, Outcome};
-use super::types::{ArtistAction, Decision, Event, Inbound, LeadState};
+use super::state::LeadState;
+use super::types::{ArtistAction, Decision, Event, Inbound};
 use super::{approval, deposit, handover, lifecycle, outcome, qualifying, tour, waiting};
 use crate::domain::{ArtistConfig, IllegalTransition, Status};
 use chrono::{DateTime, Utc};

@@ -31,12 +31,13 @@ pub mod tour;
 pub mod types;
 mod waiting;
 
-pub use deposit::{Deposit, DepositStatus, PaymentMethod};
 pub use engine::step;
-pub use estimate::{Estimate, SizeCategory};
 pub use questions::QuestionKey;
-pub use state::{Answers, Handover, Reference, TourOffer};
+pub use state::{
+    Answers, Deposit, DepositStatus, Estimate, Handover, LeadState, PaymentMethod, Reference,
+    SizeCategory, TourOffer,
+};
 pub use types::{
-    ActionLink, ArtistAction, Content, Decision, Effect, Event, ExpiryReason, Inbound, LeadState,
+    ActionLink, ArtistAction, Content, Decision, Effect, Event, ExpiryReason, Inbound,
     PaymentEvent, Recipient, Severity,
 };
