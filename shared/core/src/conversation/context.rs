@@ -2,17 +2,14 @@
 //! one event is handled. Every status change goes through `move_to`, i.e. `Status::transition`.
 
 use super::copy::Phrases;
-use super::lifecycle;
 use super::questions::QuestionKey;
-use super::state::LeadState;
+use super::state::{InfoNote, LeadState};
+use super::timers::{self, TICK_REMINDER};
 use super::types::{ActionLink, Decision, Effect, Recipient, Severity};
 use crate::domain::{ArtistConfig, IllegalTransition, MessageBody, Status, Transition};
 use crate::jobs::{Job, SheetJob};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-
-/// Reminder kind that wakes a lead with `Event::Tick`.
-pub const TICK_REMINDER: &str = "tick";
 
 /// One event's worth of decisions.
 #[derive(Debug)]
@@ -80,7 +77,7 @@ impl<'a> Ctx<'a> {
             .as_ref()
             .is_some_and(|n| n.key == key && self.now - n.at < cooldown);
         if !repeat {
-            self.state.last_info = Some(super::state::InfoNote {
+            self.state.last_info = Some(InfoNote {
                 key: key.to_owned(),
                 at: self.now,
             });
@@ -165,8 +162,8 @@ impl<'a> Ctx<'a> {
                 })));
         }
         let (was, will) = (
-            lifecycle::wake_at(self.before, self.artist),
-            lifecycle::wake_at(&self.state, self.artist),
+            timers::wake_at(self.before, self.artist),
+            timers::wake_at(&self.state, self.artist),
         );
         if was != will {
             if was.is_some() {

@@ -169,18 +169,6 @@ pub fn tick(ctx: &mut Ctx) {
     }
 }
 
-/// When a Tick is next needed for the holding message, if one is pending.
-pub fn holding_due(
-    state: &super::state::LeadState,
-    cooldown_hours: i64,
-) -> Option<chrono::DateTime<chrono::Utc>> {
-    let h = state.handover.as_ref()?;
-    h.unanswered.then(|| {
-        h.holding_sent_at
-            .map_or(h.since, |t| t + Duration::hours(cooldown_hours))
-    })
-}
-
 /// The artist writes to the client: the text goes out as written and nothing else changes. A
 /// client who opted out gets nothing (nothing to do: the artist is told "not now").
 pub fn reply(ctx: &mut Ctx, text: &str) -> Result<(), IllegalTransition> {

@@ -6,55 +6,14 @@ use super::context::Ctx;
 use super::handover::{self, Reason};
 use super::input::Input;
 use super::qualifying;
-use super::state::LeadState;
-use crate::domain::{ArtistConfig, IllegalTransition, MessageBody, Status};
-use chrono::{DateTime, Duration, Utc};
-
-/// The last sign of life: the client's last message or the last status change.
-fn last_activity(state: &LeadState) -> Option<DateTime<Utc>> {
-    match (state.last_inbound_at, state.status_since) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        (a, b) => a.or(b),
-    }
-}
-
-/// When this lead next needs a `Tick`, if ever (the reminders worker schedules it).
-pub fn wake_at(state: &LeadState, artist: &ArtistConfig) -> Option<DateTime<Utc>> {
-    let t = &artist.timeouts;
-    let last = last_activity(state)?;
-    match state.status {
-        Status::Qualifying | Status::NeedsFollowUp | Status::TourConversionOffered => {
-            Some(last + Duration::hours(t.abandon_after_hours))
-        }
-        Status::NeedsArtistReply => {
-            let stale = last + Duration::hours(t.stale_after_hours);
-            Some(
-                handover::holding_due(state, t.handover_cooldown_hours)
-                    .map_or(stale, |h| h.min(stale)),
-            )
-        }
-        Status::DepositExpired => Some(last + Duration::hours(t.stale_after_hours)),
-        Status::New
-        | Status::PendingApproval
-        | Status::Waitlisted
-        | Status::Optout
-        | Status::Abandoned
-        | Status::Stale
-        | Status::AwaitingDeposit
-        | Status::DepositPaid
-        | Status::BookingPending
-        | Status::Booked
-        | Status::CollectingTimeWindows
-        | Status::Rejected
-        | Status::Cancelled
-        | Status::Refunded => None,
-    }
-}
+use super::timers;
+use crate::domain::{IllegalTransition, MessageBody, Status};
+use chrono::Duration;
 
 /// Time passed.
 pub fn tick(ctx: &mut Ctx) -> Result<(), IllegalTransition> {
     let t = ctx.artist.timeouts.clone();
-    let idle = last_activity(&ctx.state).map(|last| ctx.now - last);
+    let idle = timers::last_activity(&ctx.state).map(|last| ctx.now - last);
     let stale = idle.is_some_and(|i| i >= Duration::hours(t.stale_after_hours));
     let abandoned = idle.is_some_and(|i| i >= Duration::hours(t.abandon_after_hours));
     match ctx.status() {

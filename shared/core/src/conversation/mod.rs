@@ -27,6 +27,7 @@ mod qualifying;
 pub mod questions;
 pub mod state;
 mod summary;
+mod timers;
 pub mod tour;
 pub mod types;
 mod waiting;
