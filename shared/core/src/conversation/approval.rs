@@ -6,50 +6,27 @@ use super::context::Ctx;
 use super::deposit;
 use super::state::Handover;
 use super::types::{ActionLink, ArtistAction};
-use crate::domain::{IllegalTransition, Money, Status};
-
-/// The refusal of an action that does not apply in the lead's status: a transition to the status
-/// it is already in, which the table never allows (the console answers 409).
-pub(super) fn refuse(ctx: &Ctx, cause: &str) -> Result<(), IllegalTransition> {
-    let from = ctx.status();
-    from.transition(from, cause).map(|_| ())
-}
-
-/// The deposit the artist's approval asks for: their amount, else the estimate's suggestion,
-/// else the artist's small-piece deposit.
-pub(super) fn deposit_for(ctx: &Ctx, deposit_minor: Option<i64>) -> Money {
-    let currency = ctx.artist.currency;
-    match deposit_minor {
-        Some(minor) => Money::new(minor, currency),
-        None => ctx
-            .state
-            .estimate
-            .as_ref()
-            .map(|e| e.deposit)
-            .filter(|m| m.currency == currency && m.amount_minor > 0)
-            .unwrap_or_else(|| Money::new(ctx.artist.deposits.small, currency)),
-    }
-}
+use crate::domain::{IllegalTransition, Status};
 
 /// Approve: → AWAITING_DEPOSIT and a checkout job. Approving again while that deposit is being
 /// asked for changes nothing (a retried request, a second device).
 pub fn approve(ctx: &mut Ctx, deposit_minor: Option<i64>) -> Result<(), IllegalTransition> {
     if deposit_minor.is_some_and(|m| m <= 0) {
-        return refuse(ctx, "artist_approve_invalid_deposit");
+        return ctx.refuse("artist_approve_invalid_deposit");
     }
-    if deposit::is_paid(ctx) {
-        return refuse(ctx, "artist_approve_paid");
+    if ctx.state.deposit_paid() {
+        return ctx.refuse("artist_approve_paid");
     }
     match ctx.status() {
         Status::PendingApproval | Status::NeedsArtistReply => {
-            let amount = deposit_for(ctx, deposit_minor);
+            let amount = deposit::amount_for(ctx, deposit_minor);
             ctx.move_to(Status::AwaitingDeposit, "artist_approved")?;
             ctx.state.handover = None;
             deposit::new_attempt(ctx, amount);
             Ok(())
         }
         Status::AwaitingDeposit if ctx.state.deposit.is_some() => Ok(()),
-        _ => refuse(ctx, "artist_approve"),
+        _ => ctx.refuse("artist_approve"),
     }
 }
 
@@ -57,7 +34,7 @@ pub fn approve(ctx: &mut Ctx, deposit_minor: Option<i64>) -> Result<(), IllegalT
 pub fn reject(ctx: &mut Ctx, reason: Option<&str>) -> Result<(), IllegalTransition> {
     match ctx.status() {
         Status::PendingApproval | Status::NeedsArtistReply | Status::NeedsFollowUp => {}
-        _ => return refuse(ctx, "artist_reject"),
+        _ => return ctx.refuse("artist_reject"),
     }
     ctx.move_to(Status::Rejected, "artist_rejected")?;
     ctx.state.handover = None;
@@ -76,7 +53,7 @@ pub fn reject(ctx: &mut Ctx, reason: Option<&str>) -> Result<(), IllegalTransiti
 /// resume); the client hears the artist's question or that they will be in touch.
 pub fn ask_more(ctx: &mut Ctx, note: Option<&str>) -> Result<(), IllegalTransition> {
     if ctx.status() != Status::PendingApproval {
-        return refuse(ctx, "artist_ask_more");
+        return ctx.refuse("artist_ask_more");
     }
     ctx.move_to(Status::NeedsArtistReply, "artist_asked_for_more")?;
     ctx.state.handover = Some(Handover {
@@ -97,7 +74,7 @@ pub fn ask_more(ctx: &mut Ctx, note: Option<&str>) -> Result<(), IllegalTransiti
 /// The links under the artist's new-request notification: approve with the suggested deposit,
 /// decline, ask for more.
 pub fn offer_links(ctx: &Ctx) -> Vec<ActionLink> {
-    let amount = deposit_for(ctx, None).display();
+    let amount = deposit::amount_for(ctx, None).display();
     let label = |key: &str, vars: &[(&str, &str)]| ctx.copy().fill(key, vars);
     vec![
         ActionLink {

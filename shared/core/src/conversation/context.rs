@@ -53,6 +53,13 @@ impl<'a> Ctx<'a> {
         Ok(())
     }
 
+    /// Refuses an action that does not apply in the lead's status: a transition to the status it
+    /// is already in, which the table never allows (the console answers 409).
+    pub fn refuse(&self, cause: &str) -> Result<(), IllegalTransition> {
+        let from = self.status();
+        from.transition(from, cause).map(|_| ())
+    }
+
     /// Sends a message to the client.
     pub fn say(&mut self, body: MessageBody) {
         self.effects.push(Effect::Send {

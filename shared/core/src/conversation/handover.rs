@@ -194,7 +194,7 @@ pub fn resume(ctx: &mut Ctx) -> Result<(), IllegalTransition> {
     let to = match (&ctx.state.handover, from) {
         // Paid while the artist had the chat: continue after the payment, never before it.
         (Some(h), Status::NeedsArtistReply)
-            if super::deposit::is_paid(ctx)
+            if ctx.state.deposit_paid()
                 && matches!(
                     h.resume_to,
                     Status::PendingApproval | Status::AwaitingDeposit | Status::DepositExpired

@@ -103,6 +103,13 @@ impl LeadState {
     pub fn references_json(&self) -> Value {
         serde_json::to_value(&self.references).unwrap_or(Value::Array(Vec::new()))
     }
+
+    /// Whether the lead's deposit is paid.
+    pub fn deposit_paid(&self) -> bool {
+        self.deposit
+            .as_ref()
+            .is_some_and(|d| d.status == DepositStatus::Paid)
+    }
 }
 
 impl Default for LeadState {
