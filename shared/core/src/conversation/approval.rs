@@ -1,12 +1,48 @@
-//! The artist's decision on a finished request: approve (a deposit is asked for), decline (a kind
-//! message), or ask the client for more (the artist takes the chat). Also the action links the
-//! artist's new-request notification carries, so a decision is one tap away.
+//! A finished request goes to the artist (PENDING_APPROVAL: the client's summary, the artist's
+//! brief with action links, so a decision is one tap away), and the artist's decision on it:
+//! approve (a deposit is asked for), decline (a kind message), or ask the client for more (the
+//! artist takes the chat).
 
 use super::context::Ctx;
 use super::deposit;
 use super::state::Handover;
+use super::summary::{artist_brief, client_label, client_summary};
 use super::types::{ActionLink, ArtistAction};
 use crate::domain::{IllegalTransition, Status};
+
+/// → PENDING_APPROVAL: the client's summary, the artist's brief.
+pub fn pending_approval(
+    ctx: &mut Ctx,
+    cause: &str,
+    prefix: Option<String>,
+    tour_city: Option<&str>,
+) -> Result<(), IllegalTransition> {
+    ctx.move_to(Status::PendingApproval, cause)?;
+    ctx.state.step = None;
+    let summary = client_summary(&ctx.state);
+    let mut text = ctx.copy().fill("summary.client", &[("summary", &summary)]);
+    if let Some(p) = prefix {
+        text = format!("{p}\n\n{text}");
+    }
+    ctx.say_text(text);
+    let (client, brief) = (
+        client_label(&ctx.state),
+        artist_brief(&ctx.state, ctx.artist),
+    );
+    let note = match tour_city {
+        Some(city) => ctx.copy().fill(
+            "artist.tour_accepted",
+            &[("client", &client), ("city", city), ("brief", &brief)],
+        ),
+        None => ctx.copy().fill(
+            "artist.new_request",
+            &[("client", &client), ("brief", &brief)],
+        ),
+    };
+    let links = offer_links(ctx);
+    ctx.notify_artist_with_links(note, links);
+    Ok(())
+}
 
 /// Approve: → AWAITING_DEPOSIT and a checkout job. Approving again while that deposit is being
 /// asked for changes nothing (a retried request, a second device).
@@ -73,7 +109,7 @@ pub fn ask_more(ctx: &mut Ctx, note: Option<&str>) -> Result<(), IllegalTransiti
 
 /// The links under the artist's new-request notification: approve with the suggested deposit,
 /// decline, ask for more.
-pub fn offer_links(ctx: &Ctx) -> Vec<ActionLink> {
+fn offer_links(ctx: &Ctx) -> Vec<ActionLink> {
     let amount = deposit::amount_for(ctx, None).display();
     let label = |key: &str, vars: &[(&str, &str)]| ctx.copy().fill(key, vars);
     vec![

@@ -35,7 +35,7 @@ pub fn step(
 fn artist_action(ctx: &mut Ctx, action: &ArtistAction) -> Result<(), IllegalTransition> {
     match action {
         ArtistAction::Handover => handover::take_over(ctx),
-        ArtistAction::Resume => handover::resume(ctx),
+        ArtistAction::Resume => lifecycle::resume(ctx),
         ArtistAction::Reply { text } => handover::reply(ctx, text),
         ArtistAction::Approve { deposit_minor } => approval::approve(ctx, *deposit_minor),
         ArtistAction::Reject { reason } => approval::reject(ctx, reason.as_deref()),

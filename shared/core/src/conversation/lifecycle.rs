@@ -1,12 +1,13 @@
 //! Time and return: `Tick` moves silent leads to ABANDONED (with one template nudge) or STALE;
 //! a message from an OPTOUT/ABANDONED/STALE lead re-engages it through NEW, resuming the
-//! consultation where it was (or restarting it if nothing was answered).
+//! consultation where it was (or restarting it if nothing was answered); the artist handing the
+//! chat back resumes the bot where it stopped.
 
 use super::context::Ctx;
 use super::handover::{self, Reason};
 use super::input::Input;
-use super::qualifying;
 use super::timers;
+use super::{qualifying, tour};
 use crate::domain::{IllegalTransition, MessageBody, Status};
 use chrono::Duration;
 
@@ -136,5 +137,42 @@ pub fn re_engage(ctx: &mut Ctx, input: &Input, cause: &str) -> Result<(), Illega
             let opt_in = cause == "opt_in";
             qualifying::begin(ctx, input, opt_in)
         }
+    }
+}
+
+/// The artist hands the chat back. Outside a handover it is the transition error the console
+/// answers 409 with.
+pub fn resume(ctx: &mut Ctx) -> Result<(), IllegalTransition> {
+    let from = ctx.status();
+    let to = match (&ctx.state.handover, from) {
+        // Paid while the artist had the chat: continue after the payment, never before it.
+        (Some(h), Status::NeedsArtistReply)
+            if ctx.state.deposit_paid()
+                && matches!(
+                    h.resume_to,
+                    Status::PendingApproval | Status::AwaitingDeposit | Status::DepositExpired
+                ) =>
+        {
+            Status::BookingPending
+        }
+        (Some(h), Status::NeedsArtistReply) => h.resume_to,
+        // Handed over without a record of where from (e.g. set by an operator): continue the consultation.
+        (None, Status::NeedsArtistReply) => Status::Qualifying,
+        // A resume outside a handover names the current status as its target: always illegal.
+        _ => from,
+    };
+    ctx.move_to(to, "artist_resume")?;
+    ctx.state.handover = None;
+    ctx.state.reasks = 0;
+    match to {
+        Status::Qualifying => {
+            let prefix = ctx.copy().text("resume.back");
+            qualifying::continue_flow(ctx, Some(prefix))
+        }
+        Status::TourConversionOffered => {
+            tour::send_offer(ctx, None);
+            Ok(())
+        }
+        _ => Ok(()),
     }
 }
