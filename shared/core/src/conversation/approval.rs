@@ -1,55 +1,68 @@
-//! The artist's decision on a finished request: approve (a deposit is asked for), decline (a kind
-//! message), or ask the client for more (the artist takes the chat). Also the action links the
-//! artist's new-request notification carries, so a decision is one tap away.
+//! A finished request goes to the artist (PENDING_APPROVAL: the client's summary, the artist's
+//! brief with action links, so a decision is one tap away), and the artist's decision on it:
+//! approve (a deposit is asked for), decline (a kind message), or ask the client for more (the
+//! artist takes the chat).
 
 use super::context::Ctx;
 use super::deposit;
 use super::state::Handover;
+use super::summary::{artist_brief, client_label, client_summary};
 use super::types::{ActionLink, ArtistAction};
-use crate::domain::{IllegalTransition, Money, Status};
+use crate::domain::{IllegalTransition, Status};
 
-/// The refusal of an action that does not apply in the lead's status: a transition to the status
-/// it is already in, which the table never allows (the console answers 409).
-pub(super) fn refuse(ctx: &Ctx, cause: &str) -> Result<(), IllegalTransition> {
-    let from = ctx.status();
-    from.transition(from, cause).map(|_| ())
-}
-
-/// The deposit the artist's approval asks for: their amount, else the estimate's suggestion,
-/// else the artist's small-piece deposit.
-pub(super) fn deposit_for(ctx: &Ctx, deposit_minor: Option<i64>) -> Money {
-    let currency = ctx.artist.currency;
-    match deposit_minor {
-        Some(minor) => Money::new(minor, currency),
-        None => ctx
-            .state
-            .estimate
-            .as_ref()
-            .map(|e| e.deposit)
-            .filter(|m| m.currency == currency && m.amount_minor > 0)
-            .unwrap_or_else(|| Money::new(ctx.artist.deposits.small, currency)),
+/// → PENDING_APPROVAL: the client's summary, the artist's brief.
+pub fn pending_approval(
+    ctx: &mut Ctx,
+    cause: &str,
+    prefix: Option<String>,
+    tour_city: Option<&str>,
+) -> Result<(), IllegalTransition> {
+    ctx.move_to(Status::PendingApproval, cause)?;
+    ctx.state.step = None;
+    let summary = client_summary(&ctx.state);
+    let mut text = ctx.copy().fill("summary.client", &[("summary", &summary)]);
+    if let Some(p) = prefix {
+        text = format!("{p}\n\n{text}");
     }
+    ctx.say_text(text);
+    let (client, brief) = (
+        client_label(&ctx.state),
+        artist_brief(&ctx.state, ctx.artist),
+    );
+    let note = match tour_city {
+        Some(city) => ctx.copy().fill(
+            "artist.tour_accepted",
+            &[("client", &client), ("city", city), ("brief", &brief)],
+        ),
+        None => ctx.copy().fill(
+            "artist.new_request",
+            &[("client", &client), ("brief", &brief)],
+        ),
+    };
+    let links = offer_links(ctx);
+    ctx.notify_artist_with_links(note, links);
+    Ok(())
 }
 
 /// Approve: → AWAITING_DEPOSIT and a checkout job. Approving again while that deposit is being
 /// asked for changes nothing (a retried request, a second device).
 pub fn approve(ctx: &mut Ctx, deposit_minor: Option<i64>) -> Result<(), IllegalTransition> {
     if deposit_minor.is_some_and(|m| m <= 0) {
-        return refuse(ctx, "artist_approve_invalid_deposit");
+        return ctx.refuse("artist_approve_invalid_deposit");
     }
-    if deposit::is_paid(ctx) {
-        return refuse(ctx, "artist_approve_paid");
+    if ctx.state.deposit_paid() {
+        return ctx.refuse("artist_approve_paid");
     }
     match ctx.status() {
         Status::PendingApproval | Status::NeedsArtistReply => {
-            let amount = deposit_for(ctx, deposit_minor);
+            let amount = deposit::amount_for(ctx, deposit_minor);
             ctx.move_to(Status::AwaitingDeposit, "artist_approved")?;
             ctx.state.handover = None;
             deposit::new_attempt(ctx, amount);
             Ok(())
         }
         Status::AwaitingDeposit if ctx.state.deposit.is_some() => Ok(()),
-        _ => refuse(ctx, "artist_approve"),
+        _ => ctx.refuse("artist_approve"),
     }
 }
 
@@ -57,7 +70,7 @@ pub fn approve(ctx: &mut Ctx, deposit_minor: Option<i64>) -> Result<(), IllegalT
 pub fn reject(ctx: &mut Ctx, reason: Option<&str>) -> Result<(), IllegalTransition> {
     match ctx.status() {
         Status::PendingApproval | Status::NeedsArtistReply | Status::NeedsFollowUp => {}
-        _ => return refuse(ctx, "artist_reject"),
+        _ => return ctx.refuse("artist_reject"),
     }
     ctx.move_to(Status::Rejected, "artist_rejected")?;
     ctx.state.handover = None;
@@ -76,7 +89,7 @@ pub fn reject(ctx: &mut Ctx, reason: Option<&str>) -> Result<(), IllegalTransiti
 /// resume); the client hears the artist's question or that they will be in touch.
 pub fn ask_more(ctx: &mut Ctx, note: Option<&str>) -> Result<(), IllegalTransition> {
     if ctx.status() != Status::PendingApproval {
-        return refuse(ctx, "artist_ask_more");
+        return ctx.refuse("artist_ask_more");
     }
     ctx.move_to(Status::NeedsArtistReply, "artist_asked_for_more")?;
     ctx.state.handover = Some(Handover {
@@ -96,8 +109,8 @@ pub fn ask_more(ctx: &mut Ctx, note: Option<&str>) -> Result<(), IllegalTransiti
 
 /// The links under the artist's new-request notification: approve with the suggested deposit,
 /// decline, ask for more.
-pub fn offer_links(ctx: &Ctx) -> Vec<ActionLink> {
-    let amount = deposit_for(ctx, None).display();
+fn offer_links(ctx: &Ctx) -> Vec<ActionLink> {
+    let amount = deposit::amount_for(ctx, None).display();
     let label = |key: &str, vars: &[(&str, &str)]| ctx.copy().fill(key, vars);
     vec![
         ActionLink {

@@ -2,16 +2,14 @@
 //! one event is handled. Every status change goes through `move_to`, i.e. `Status::transition`.
 
 use super::copy::Phrases;
-use super::lifecycle;
 use super::questions::QuestionKey;
-use super::types::{ActionLink, Decision, Effect, LeadState, Recipient, Severity};
+use super::state::{InfoNote, LeadState};
+use super::timers::{self, TICK_REMINDER};
+use super::types::{ActionLink, Decision, Effect, Recipient, Severity};
 use crate::domain::{ArtistConfig, IllegalTransition, MessageBody, Status, Transition};
 use crate::jobs::{Job, SheetJob};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-
-/// Reminder kind that wakes a lead with `Event::Tick`.
-pub const TICK_REMINDER: &str = "tick";
 
 /// One event's worth of decisions.
 #[derive(Debug)]
@@ -55,6 +53,13 @@ impl<'a> Ctx<'a> {
         Ok(())
     }
 
+    /// Refuses an action that does not apply in the lead's status: a transition to the status it
+    /// is already in, which the table never allows (the console answers 409).
+    pub fn refuse(&self, cause: &str) -> Result<(), IllegalTransition> {
+        let from = self.status();
+        from.transition(from, cause).map(|_| ())
+    }
+
     /// Sends a message to the client.
     pub fn say(&mut self, body: MessageBody) {
         self.effects.push(Effect::Send {
@@ -79,7 +84,7 @@ impl<'a> Ctx<'a> {
             .as_ref()
             .is_some_and(|n| n.key == key && self.now - n.at < cooldown);
         if !repeat {
-            self.state.last_info = Some(super::state::InfoNote {
+            self.state.last_info = Some(InfoNote {
                 key: key.to_owned(),
                 at: self.now,
             });
@@ -164,8 +169,8 @@ impl<'a> Ctx<'a> {
                 })));
         }
         let (was, will) = (
-            lifecycle::wake_at(self.before, self.artist),
-            lifecycle::wake_at(&self.state, self.artist),
+            timers::wake_at(self.before, self.artist),
+            timers::wake_at(&self.state, self.artist),
         );
         if was != will {
             if was.is_some() {

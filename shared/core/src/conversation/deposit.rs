@@ -5,79 +5,20 @@
 //! (cash, bank) is the artist's action. Amount and currency checks against the session happen in
 //! the worker (`payments::rules`) before an event reaches this module.
 
-use super::approval::{deposit_for, refuse};
 use super::context::Ctx;
+use super::handover::{self, Reason};
 use super::input::Input;
-use super::state::Handover;
+use super::state::{Deposit, DepositStatus, Handover, PaymentMethod};
 use super::summary::client_label;
 use super::types::{ActionLink, ArtistAction, Effect, ExpiryReason, PaymentEvent, Severity};
 use super::waiting;
 use crate::domain::{IllegalTransition, Money, Status};
 use crate::jobs::{Job, PaymentJob};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 /// Links a client may ask for themselves before the artist is asked to step in.
 const CLIENT_LINK_REQUESTS_MAX: u8 = 3;
-
-/// How a deposit was paid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PaymentMethod {
-    Stripe,
-    Cash,
-    Bank,
-}
-
-impl PaymentMethod {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PaymentMethod::Stripe => "stripe",
-            PaymentMethod::Cash => "cash",
-            PaymentMethod::Bank => "bank",
-        }
-    }
-}
-
-/// Where the latest deposit attempt stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DepositStatus {
-    /// Asked the payments worker for a Checkout Session.
-    Requested,
-    /// The link was created (and sent, when the bot owns the chat).
-    Pending,
-    Paid,
-    Expired,
-    /// Creating the session or a delayed payment failed.
-    Failed,
-    Refunded,
-}
-
-/// The latest deposit of a lead, as the engine remembers it (the `deposits` table has every
-/// attempt with Stripe's ids).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Deposit {
-    /// 1 for the first link, +1 for every new one; part of the Stripe idempotency key.
-    pub attempt: u32,
-    pub amount: Money,
-    pub status: DepositStatus,
-    pub requested_at: DateTime<Utc>,
-    #[serde(default)]
-    pub session_id: Option<String>,
-    #[serde(default)]
-    pub url: Option<String>,
-    #[serde(default)]
-    pub expires_at: Option<DateTime<Utc>>,
-    #[serde(default)]
-    pub method: Option<PaymentMethod>,
-    #[serde(default)]
-    pub paid_at: Option<DateTime<Utc>>,
-    /// New links the client asked for themselves.
-    #[serde(default)]
-    pub client_requests: u8,
-}
 
 /// Starts deposit attempt n+1 for `amount`: the payments worker creates its Checkout Session.
 pub fn new_attempt(ctx: &mut Ctx, amount: Money) {
@@ -104,18 +45,10 @@ pub fn new_attempt(ctx: &mut Ctx, amount: Money) {
     })));
 }
 
-/// Whether the lead's deposit is paid.
-pub fn is_paid(ctx: &Ctx) -> bool {
-    ctx.state
-        .deposit
-        .as_ref()
-        .is_some_and(|d| d.status == DepositStatus::Paid)
-}
-
 /// The artist's "send the deposit link again": the open link again, or a new one.
 pub fn send_again(ctx: &mut Ctx) -> Result<(), IllegalTransition> {
-    if is_paid(ctx) {
-        return refuse(ctx, "artist_send_deposit_paid");
+    if ctx.state.deposit_paid() {
+        return ctx.refuse("artist_send_deposit_paid");
     }
     let amount = current_amount(ctx);
     match ctx.status() {
@@ -140,24 +73,24 @@ pub fn send_again(ctx: &mut Ctx) -> Result<(), IllegalTransition> {
             new_attempt(ctx, amount);
             Ok(())
         }
-        _ => refuse(ctx, "artist_send_deposit"),
+        _ => ctx.refuse("artist_send_deposit"),
     }
 }
 
 /// The artist recorded a deposit paid off-platform (cash, bank transfer).
 pub fn paid_offline(ctx: &mut Ctx, method: PaymentMethod) -> Result<(), IllegalTransition> {
     if method == PaymentMethod::Stripe {
-        return refuse(ctx, "artist_mark_paid_stripe");
+        return ctx.refuse("artist_mark_paid_stripe");
     }
     match ctx.status() {
         Status::PendingApproval
         | Status::AwaitingDeposit
         | Status::DepositExpired
         | Status::NeedsArtistReply => {}
-        _ => return refuse(ctx, "artist_mark_paid"),
+        _ => return ctx.refuse("artist_mark_paid"),
     }
-    if is_paid(ctx) {
-        return refuse(ctx, "artist_mark_paid_again");
+    if ctx.state.deposit_paid() {
+        return ctx.refuse("artist_mark_paid_again");
     }
     let amount = current_amount(ctx);
     let attempt = ctx.state.deposit.as_ref().map_or(0, |d| d.attempt) + 1;
@@ -206,7 +139,7 @@ pub fn payment(ctx: &mut Ctx, event: &PaymentEvent) -> Result<(), IllegalTransit
 /// one replaced on request; anything else gets the waiting answer.
 pub fn client_message(ctx: &mut Ctx, input: &Input) -> Result<(), IllegalTransition> {
     // A paid deposit is never replaced by a new link, whatever status the lead was left in.
-    if !asks_for_link(input) || is_paid(ctx) {
+    if !asks_for_link(input) || ctx.state.deposit_paid() {
         if ctx.status() == Status::AwaitingDeposit
             && ctx
                 .state
@@ -238,11 +171,7 @@ pub fn client_message(ctx: &mut Ctx, input: &Input) -> Result<(), IllegalTransit
     }
     let asked = ctx.state.deposit.as_ref().map_or(0, |d| d.client_requests);
     if asked >= CLIENT_LINK_REQUESTS_MAX {
-        return super::handover::hand_over(
-            ctx,
-            super::handover::Reason::Human,
-            "asked for yet another deposit link",
-        );
+        return handover::hand_over(ctx, Reason::Human, "asked for yet another deposit link");
     }
     let amount = current_amount(ctx);
     if ctx.status() == Status::DepositExpired {
@@ -287,13 +216,29 @@ fn asks_for_link(input: &Input) -> bool {
     }
 }
 
+/// The deposit the artist's approval asks for: their amount, else the estimate's suggestion,
+/// else the artist's small-piece deposit.
+pub fn amount_for(ctx: &Ctx, deposit_minor: Option<i64>) -> Money {
+    let currency = ctx.artist.currency;
+    match deposit_minor {
+        Some(minor) => Money::new(minor, currency),
+        None => ctx
+            .state
+            .estimate
+            .as_ref()
+            .map(|e| e.deposit)
+            .filter(|m| m.currency == currency && m.amount_minor > 0)
+            .unwrap_or_else(|| Money::new(ctx.artist.deposits.small, currency)),
+    }
+}
+
 /// The amount of the current deposit, else what an approval would ask.
 fn current_amount(ctx: &Ctx) -> Money {
     ctx.state
         .deposit
         .as_ref()
         .map(|d| d.amount)
-        .unwrap_or_else(|| deposit_for(ctx, None))
+        .unwrap_or_else(|| amount_for(ctx, None))
 }
 
 /// The link of the current attempt while it can still be paid.
@@ -514,7 +459,7 @@ fn paid(
         }
         status => {
             if !online {
-                return refuse(ctx, "artist_mark_paid");
+                return ctx.refuse("artist_mark_paid");
             }
             ctx.system_event(
                 "payment_unexpected_status",
@@ -633,8 +578,9 @@ fn refunded(ctx: &mut Ctx, amount: Money, full: bool) -> Result<(), IllegalTrans
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::conversation::state::LeadState;
     use crate::conversation::step;
-    use crate::conversation::types::{Event, LeadState, Recipient};
+    use crate::conversation::types::{Event, Recipient};
     use crate::domain::{ArtistConfig, Currency};
 
     fn t0() -> DateTime<Utc> {

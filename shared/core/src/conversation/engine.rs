@@ -5,7 +5,8 @@
 use super::context::Ctx;
 use super::input::Input;
 use super::policy::{self, Outcome};
-use super::types::{ArtistAction, Decision, Event, Inbound, LeadState};
+use super::state::LeadState;
+use super::types::{ArtistAction, Decision, Event, Inbound};
 use super::{approval, deposit, handover, lifecycle, outcome, qualifying, tour, waiting};
 use crate::domain::{ArtistConfig, IllegalTransition, Status};
 use chrono::{DateTime, Utc};
@@ -34,7 +35,7 @@ pub fn step(
 fn artist_action(ctx: &mut Ctx, action: &ArtistAction) -> Result<(), IllegalTransition> {
     match action {
         ArtistAction::Handover => handover::take_over(ctx),
-        ArtistAction::Resume => handover::resume(ctx),
+        ArtistAction::Resume => lifecycle::resume(ctx),
         ArtistAction::Reply { text } => handover::reply(ctx, text),
         ArtistAction::Approve { deposit_minor } => approval::approve(ctx, *deposit_minor),
         ArtistAction::Reject { reason } => approval::reject(ctx, reason.as_deref()),

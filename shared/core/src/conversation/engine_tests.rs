@@ -1,8 +1,7 @@
 //! The engine's table-driven tests: every status × every kind of event.
 
 use super::*;
-use crate::conversation::deposit::{Deposit, DepositStatus, PaymentMethod};
-use crate::conversation::state::{Handover, TourOffer};
+use crate::conversation::state::{Deposit, DepositStatus, Handover, PaymentMethod, TourOffer};
 use crate::conversation::types::{
     ArtistAction, Content, Effect, ExpiryReason, Inbound, PaymentEvent, Recipient,
 };

@@ -1,21 +1,12 @@
 //! Size estimate and money rules: size category from the area, bumps for cover-ups, detailed work
 //! and hard placements, estimated days for XL pieces, the regional minimum budget and the
-//! suggested deposit. Every amount comes from the artist's configuration.
+//! suggested deposit. Every amount comes from the artist's configuration. The `Estimate` it
+//! produces is stored on the lead, so its type lives in `state.rs`.
 
-use super::state::Answers;
+use super::state::{Answers, Estimate, SizeCategory};
 use crate::domain::{ArtistConfig, Money, Region};
-use serde::{Deserialize, Serialize};
 
-/// How big a piece is, for pricing and deposits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum SizeCategory {
-    Small,
-    Medium,
-    Large,
-    Xl,
-}
-
+/// The sizing rules of a category (the type itself is persisted data, in `state.rs`).
 impl SizeCategory {
     /// The category of an area in cm² (< 50 SMALL, < 150 MEDIUM, < 300 LARGE, else XL).
     pub fn of_area(area_cm2: f64) -> Self {
@@ -38,15 +29,6 @@ impl SizeCategory {
             SizeCategory::Large | SizeCategory::Xl => SizeCategory::Xl,
         }
     }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SizeCategory::Small => "SMALL",
-            SizeCategory::Medium => "MEDIUM",
-            SizeCategory::Large => "LARGE",
-            SizeCategory::Xl => "XL",
-        }
-    }
 }
 
 /// Placements that take longer to tattoo; one of these words in the placement bumps the size.
@@ -56,20 +38,6 @@ const HARD_PLACEMENTS: [&str; 8] = [
 
 /// Roughly how much skin an artist covers in one day (cm²), for XL day estimates.
 const CM2_PER_DAY: f64 = 300.0;
-
-/// The estimate shown to the artist and stored on the lead.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Estimate {
-    pub category: SizeCategory,
-    /// Estimated sessions (days) for XL pieces.
-    pub days: Option<u32>,
-    /// Suggested deposit.
-    pub deposit: Money,
-    pub area_cm2: f64,
-    /// Why the category was bumped ("cover-up", "detailed", "hard placement"), if it was.
-    #[serde(default)]
-    pub bumped_for: Vec<String>,
-}
 
 /// Estimates a piece from the answers. Without a size there is nothing to estimate.
 pub fn estimate(answers: &Answers, artist: &ArtistConfig) -> Option<Estimate> {

@@ -1,11 +1,11 @@
-//! Handing the chat to the artist (NEEDS_ARTIST_REPLY) and back: the bot stays quiet while the
-//! artist owns the chat, except one holding message per cooldown; the artist resumes the bot.
+//! Handing the chat to the artist (NEEDS_ARTIST_REPLY): the bot stays quiet while the artist owns
+//! the chat, except one holding message per cooldown. Any stage may hand over, so this module uses
+//! none of them; the artist handing the chat back continues a stage (`lifecycle::resume`).
 
 use super::context::Ctx;
 use super::input::Input;
 use super::state::{Handover, Reference};
 use super::summary::{artist_brief, client_label};
-use super::{qualifying, tour};
 use crate::domain::{IllegalTransition, Status};
 use chrono::Duration;
 
@@ -169,18 +169,6 @@ pub fn tick(ctx: &mut Ctx) {
     }
 }
 
-/// When a Tick is next needed for the holding message, if one is pending.
-pub fn holding_due(
-    state: &super::state::LeadState,
-    cooldown_hours: i64,
-) -> Option<chrono::DateTime<chrono::Utc>> {
-    let h = state.handover.as_ref()?;
-    h.unanswered.then(|| {
-        h.holding_sent_at
-            .map_or(h.since, |t| t + Duration::hours(cooldown_hours))
-    })
-}
-
 /// The artist writes to the client: the text goes out as written and nothing else changes. A
 /// client who opted out gets nothing (nothing to do: the artist is told "not now").
 pub fn reply(ctx: &mut Ctx, text: &str) -> Result<(), IllegalTransition> {
@@ -197,41 +185,4 @@ pub fn take_over(ctx: &mut Ctx) -> Result<(), IllegalTransition> {
         return Ok(());
     }
     hand_over(ctx, Reason::TakenOver, "the artist took over the chat")
-}
-
-/// The artist hands the chat back. Outside a handover it is the transition error the console
-/// answers 409 with.
-pub fn resume(ctx: &mut Ctx) -> Result<(), IllegalTransition> {
-    let from = ctx.status();
-    let to = match (&ctx.state.handover, from) {
-        // Paid while the artist had the chat: continue after the payment, never before it.
-        (Some(h), Status::NeedsArtistReply)
-            if super::deposit::is_paid(ctx)
-                && matches!(
-                    h.resume_to,
-                    Status::PendingApproval | Status::AwaitingDeposit | Status::DepositExpired
-                ) =>
-        {
-            Status::BookingPending
-        }
-        (Some(h), Status::NeedsArtistReply) => h.resume_to,
-        // Handed over without a record of where from (e.g. set by an operator): continue the consultation.
-        (None, Status::NeedsArtistReply) => Status::Qualifying,
-        // A resume outside a handover names the current status as its target: always illegal.
-        _ => from,
-    };
-    ctx.move_to(to, "artist_resume")?;
-    ctx.state.handover = None;
-    ctx.state.reasks = 0;
-    match to {
-        Status::Qualifying => {
-            let prefix = ctx.copy().text("resume.back");
-            qualifying::continue_flow(ctx, Some(prefix))
-        }
-        Status::TourConversionOffered => {
-            tour::send_offer(ctx, None);
-            Ok(())
-        }
-        _ => Ok(()),
-    }
 }

@@ -1,60 +1,20 @@
 //! Time and return: `Tick` moves silent leads to ABANDONED (with one template nudge) or STALE;
 //! a message from an OPTOUT/ABANDONED/STALE lead re-engages it through NEW, resuming the
-//! consultation where it was (or restarting it if nothing was answered).
+//! consultation where it was (or restarting it if nothing was answered); the artist handing the
+//! chat back resumes the bot where it stopped.
 
 use super::context::Ctx;
 use super::handover::{self, Reason};
 use super::input::Input;
-use super::qualifying;
-use super::state::LeadState;
-use crate::domain::{ArtistConfig, IllegalTransition, MessageBody, Status};
-use chrono::{DateTime, Duration, Utc};
-
-/// The last sign of life: the client's last message or the last status change.
-fn last_activity(state: &LeadState) -> Option<DateTime<Utc>> {
-    match (state.last_inbound_at, state.status_since) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        (a, b) => a.or(b),
-    }
-}
-
-/// When this lead next needs a `Tick`, if ever (the reminders worker schedules it).
-pub fn wake_at(state: &LeadState, artist: &ArtistConfig) -> Option<DateTime<Utc>> {
-    let t = &artist.timeouts;
-    let last = last_activity(state)?;
-    match state.status {
-        Status::Qualifying | Status::NeedsFollowUp | Status::TourConversionOffered => {
-            Some(last + Duration::hours(t.abandon_after_hours))
-        }
-        Status::NeedsArtistReply => {
-            let stale = last + Duration::hours(t.stale_after_hours);
-            Some(
-                handover::holding_due(state, t.handover_cooldown_hours)
-                    .map_or(stale, |h| h.min(stale)),
-            )
-        }
-        Status::DepositExpired => Some(last + Duration::hours(t.stale_after_hours)),
-        Status::New
-        | Status::PendingApproval
-        | Status::Waitlisted
-        | Status::Optout
-        | Status::Abandoned
-        | Status::Stale
-        | Status::AwaitingDeposit
-        | Status::DepositPaid
-        | Status::BookingPending
-        | Status::Booked
-        | Status::CollectingTimeWindows
-        | Status::Rejected
-        | Status::Cancelled
-        | Status::Refunded => None,
-    }
-}
+use super::timers;
+use super::{qualifying, tour};
+use crate::domain::{IllegalTransition, MessageBody, Status};
+use chrono::Duration;
 
 /// Time passed.
 pub fn tick(ctx: &mut Ctx) -> Result<(), IllegalTransition> {
     let t = ctx.artist.timeouts.clone();
-    let idle = last_activity(&ctx.state).map(|last| ctx.now - last);
+    let idle = timers::last_activity(&ctx.state).map(|last| ctx.now - last);
     let stale = idle.is_some_and(|i| i >= Duration::hours(t.stale_after_hours));
     let abandoned = idle.is_some_and(|i| i >= Duration::hours(t.abandon_after_hours));
     match ctx.status() {
@@ -177,5 +137,42 @@ pub fn re_engage(ctx: &mut Ctx, input: &Input, cause: &str) -> Result<(), Illega
             let opt_in = cause == "opt_in";
             qualifying::begin(ctx, input, opt_in)
         }
+    }
+}
+
+/// The artist hands the chat back. Outside a handover it is the transition error the console
+/// answers 409 with.
+pub fn resume(ctx: &mut Ctx) -> Result<(), IllegalTransition> {
+    let from = ctx.status();
+    let to = match (&ctx.state.handover, from) {
+        // Paid while the artist had the chat: continue after the payment, never before it.
+        (Some(h), Status::NeedsArtistReply)
+            if ctx.state.deposit_paid()
+                && matches!(
+                    h.resume_to,
+                    Status::PendingApproval | Status::AwaitingDeposit | Status::DepositExpired
+                ) =>
+        {
+            Status::BookingPending
+        }
+        (Some(h), Status::NeedsArtistReply) => h.resume_to,
+        // Handed over without a record of where from (e.g. set by an operator): continue the consultation.
+        (None, Status::NeedsArtistReply) => Status::Qualifying,
+        // A resume outside a handover names the current status as its target: always illegal.
+        _ => from,
+    };
+    ctx.move_to(to, "artist_resume")?;
+    ctx.state.handover = None;
+    ctx.state.reasks = 0;
+    match to {
+        Status::Qualifying => {
+            let prefix = ctx.copy().text("resume.back");
+            qualifying::continue_flow(ctx, Some(prefix))
+        }
+        Status::TourConversionOffered => {
+            tour::send_offer(ctx, None);
+            Ok(())
+        }
+        _ => Ok(()),
     }
 }

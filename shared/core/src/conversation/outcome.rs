@@ -1,16 +1,16 @@
 //! What a finished consultation leads to: the estimate, then below the regional minimum →
-//! NEEDS_FOLLOW_UP, elsewhere → a tour offer or the waitlist, otherwise PENDING_APPROVAL with the
-//! client's summary and the artist's brief. Also the NEEDS_FOLLOW_UP conversation (a raised budget
-//! continues).
+//! NEEDS_FOLLOW_UP, elsewhere → a tour offer or the waitlist (`tour`), otherwise the request goes
+//! to the artist (`approval`). Also the NEEDS_FOLLOW_UP conversation (a raised budget continues).
 
 use super::answer::{self, Answer};
+use super::approval;
 use super::context::Ctx;
 use super::estimate::{below_minimum, estimate};
 use super::extract;
 use super::input::Input;
 use super::questions::QuestionKey;
 use super::state::Reference;
-use super::summary::{artist_brief, client_label, client_summary};
+use super::summary::{artist_brief, client_label};
 use super::tour::{self, Fit};
 use crate::domain::{IllegalTransition, Status};
 
@@ -24,44 +24,10 @@ pub fn complete(ctx: &mut Ctx, prefix: Option<String>) -> Result<(), IllegalTran
     }
     let today = ctx.now.with_timezone(&ctx.artist.tz()).date_naive();
     match tour::fit(&ctx.state.answers, ctx.artist, today) {
-        Fit::Home => pending_approval(ctx, "consultation_complete", prefix, None),
+        Fit::Home => approval::pending_approval(ctx, "consultation_complete", prefix, None),
         Fit::Offer(stop) => tour::offer(ctx, stop, prefix),
         Fit::NoTour => tour::no_tour(ctx, prefix),
     }
-}
-
-/// → PENDING_APPROVAL: the client's summary, the artist's brief.
-pub fn pending_approval(
-    ctx: &mut Ctx,
-    cause: &str,
-    prefix: Option<String>,
-    tour_city: Option<&str>,
-) -> Result<(), IllegalTransition> {
-    ctx.move_to(Status::PendingApproval, cause)?;
-    ctx.state.step = None;
-    let summary = client_summary(&ctx.state);
-    let mut text = ctx.copy().fill("summary.client", &[("summary", &summary)]);
-    if let Some(p) = prefix {
-        text = format!("{p}\n\n{text}");
-    }
-    ctx.say_text(text);
-    let (client, brief) = (
-        client_label(&ctx.state),
-        artist_brief(&ctx.state, ctx.artist),
-    );
-    let note = match tour_city {
-        Some(city) => ctx.copy().fill(
-            "artist.tour_accepted",
-            &[("client", &client), ("city", city), ("brief", &brief)],
-        ),
-        None => ctx.copy().fill(
-            "artist.new_request",
-            &[("client", &client), ("brief", &brief)],
-        ),
-    };
-    let links = super::approval::offer_links(ctx);
-    ctx.notify_artist_with_links(note, links);
-    Ok(())
 }
 
 /// Below the minimum → NEEDS_FOLLOW_UP, a polite note to the client and a note to the artist.

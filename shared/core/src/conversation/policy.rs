@@ -89,7 +89,7 @@ fn escalate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conversation::types::LeadState;
+    use crate::conversation::state::LeadState;
     use crate::domain::ArtistConfig;
 
     #[test]

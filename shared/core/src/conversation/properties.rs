@@ -2,9 +2,9 @@
 //! human requests, images, ticks, artist actions) never panic, never make a client event or a
 //! tick fail, and never send the client anything between an opt-out and an opt-in.
 
-use super::deposit::{DepositStatus, PaymentMethod};
+use super::state::{DepositStatus, LeadState, PaymentMethod};
 use super::step;
-use super::types::{ArtistAction, Content, Event, ExpiryReason, Inbound, LeadState, PaymentEvent};
+use super::types::{ArtistAction, Content, Event, ExpiryReason, Inbound, PaymentEvent};
 use crate::domain::{ArtistConfig, Currency, Money, Status};
 use chrono::{DateTime, Duration, Utc};
 use proptest::prelude::*;

@@ -1,8 +1,7 @@
 //! Everything the engine remembers about one lead, typed. Persisted as `leads.state` (JSON); every
-//! field added after the first release carries `#[serde(default)]` so old rows still load.
+//! field added after the first release carries `#[serde(default)]` so old rows still load. Only
+//! data here: the rules that fill it in live in the modules named on each type.
 
-use super::deposit::Deposit;
-use super::estimate::Estimate;
 use super::questions::QuestionKey;
 use crate::domain::{Money, Status};
 use crate::parse::{Dimensions, Location};
@@ -103,6 +102,13 @@ impl LeadState {
     /// The references in the INTERFACES.md shape.
     pub fn references_json(&self) -> Value {
         serde_json::to_value(&self.references).unwrap_or(Value::Array(Vec::new()))
+    }
+
+    /// Whether the lead's deposit is paid.
+    pub fn deposit_paid(&self) -> bool {
+        self.deposit
+            .as_ref()
+            .is_some_and(|d| d.status == DepositStatus::Paid)
     }
 }
 
@@ -262,6 +268,99 @@ pub struct TourOffer {
 pub struct InfoNote {
     pub key: String,
     pub at: DateTime<Utc>,
+}
+
+/// How big a piece is, for pricing and deposits (the sizing rules are in `estimate.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SizeCategory {
+    Small,
+    Medium,
+    Large,
+    Xl,
+}
+
+impl SizeCategory {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SizeCategory::Small => "SMALL",
+            SizeCategory::Medium => "MEDIUM",
+            SizeCategory::Large => "LARGE",
+            SizeCategory::Xl => "XL",
+        }
+    }
+}
+
+/// The estimate shown to the artist and stored on the lead (made by `estimate.rs`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Estimate {
+    pub category: SizeCategory,
+    /// Estimated sessions (days) for XL pieces.
+    pub days: Option<u32>,
+    /// Suggested deposit.
+    pub deposit: Money,
+    pub area_cm2: f64,
+    /// Why the category was bumped ("cover-up", "detailed", "hard placement"), if it was.
+    #[serde(default)]
+    pub bumped_for: Vec<String>,
+}
+
+/// How a deposit was paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMethod {
+    Stripe,
+    Cash,
+    Bank,
+}
+
+impl PaymentMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentMethod::Stripe => "stripe",
+            PaymentMethod::Cash => "cash",
+            PaymentMethod::Bank => "bank",
+        }
+    }
+}
+
+/// Where the latest deposit attempt stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DepositStatus {
+    /// Asked the payments worker for a Checkout Session.
+    Requested,
+    /// The link was created (and sent, when the bot owns the chat).
+    Pending,
+    Paid,
+    Expired,
+    /// Creating the session or a delayed payment failed.
+    Failed,
+    Refunded,
+}
+
+/// The latest deposit of a lead, as the engine remembers it (the `deposits` table has every
+/// attempt with Stripe's ids). `deposit.rs` moves it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deposit {
+    /// 1 for the first link, +1 for every new one; part of the Stripe idempotency key.
+    pub attempt: u32,
+    pub amount: Money,
+    pub status: DepositStatus,
+    pub requested_at: DateTime<Utc>,
+    #[serde(default)]
+    pub session_id: Option<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub expires_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub method: Option<PaymentMethod>,
+    #[serde(default)]
+    pub paid_at: Option<DateTime<Utc>>,
+    /// New links the client asked for themselves.
+    #[serde(default)]
+    pub client_requests: u8,
 }
 
 #[cfg(test)]

@@ -2,10 +2,10 @@
 //! nearest upcoming tour stop (TOUR_CONVERSION_OFFERED, accept → PENDING_APPROVAL, decline →
 //! WAITLISTED); with no tour planned they are waitlisted.
 
+use super::approval;
 use super::context::Ctx;
 use super::handover::{self, Reason};
 use super::input::Input;
-use super::outcome;
 use super::questions::QuestionKey;
 use super::state::{Answers, Reference, TourOffer};
 use super::summary::{artist_brief, client_label};
@@ -180,7 +180,7 @@ pub fn reply(ctx: &mut Ctx, input: &Input) -> Result<(), IllegalTransition> {
             ctx.record(QuestionKey::TravelCity, json!(city), Some("tour accepted"));
             ctx.state.answers.travel_city = Some(city.clone());
             ctx.state.reasks = 0;
-            outcome::pending_approval(ctx, "tour_accepted", None, Some(&city))
+            approval::pending_approval(ctx, "tour_accepted", None, Some(&city))
         }
         Some(false) => {
             ctx.move_to(Status::Waitlisted, "tour_declined")?;

@@ -1,13 +1,11 @@
 //! The conversation engine's inputs and outputs: events, effects and the decision (all plain data).
 //! The lead state itself lives in `state.rs`.
 
+use super::state::{LeadState, PaymentMethod};
 use crate::domain::{MessageBody, Money, Transition};
 use crate::jobs::Job;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-
-pub use super::deposit::PaymentMethod;
-pub use super::state::LeadState;
 
 /// What a client sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
