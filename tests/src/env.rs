@@ -245,6 +245,31 @@ impl TestEnv {
         .await
     }
 
+    /// A lead of the test artist for `wa_id` in `state`, as the conversation worker would have
+    /// saved it (the columns the workers read are filled from the state).
+    pub async fn insert_lead(
+        &self,
+        wa_id: &str,
+        state: &inkline_core::conversation::LeadState,
+    ) -> uuid::Uuid {
+        let id = uuid::Uuid::now_v7();
+        sqlx::query(
+            "INSERT INTO leads (id, artist_id, wa_id, name, status, state, last_inbound_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(id)
+        .bind(self.artist_id)
+        .bind(wa_id)
+        .bind(state.name.as_deref())
+        .bind(state.status.as_str())
+        .bind(serde_json::to_value(state).expect("a lead state is JSON"))
+        .bind(state.last_inbound_at)
+        .execute(&self.pool)
+        .await
+        .expect("insert a lead");
+        id
+    }
+
     /// A scalar from the test database.
     pub async fn count(&self, sql: &str) -> i64 {
         sqlx::query_scalar(sql)

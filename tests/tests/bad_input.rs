@@ -437,7 +437,7 @@ async fn accepted_but_odd_webhooks_change_nothing_they_should_not() {
         || async { (env.queue_depth(INBOUND_WHATSAPP).await == 0).then_some(()) },
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    env.wait_quiescent(Duration::from_secs(15)).await;
     assert_eq!(
         env.count("SELECT count(*) FROM leads").await,
         0,

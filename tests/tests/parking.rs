@@ -23,19 +23,7 @@ async fn seed_lead(env: &TestEnv, wa_id: &str, status: Status) -> Uuid {
     state.status = status;
     state.last_inbound_at = Some(Utc::now());
     state.status_since = Some(Utc::now());
-    let id = Uuid::now_v7();
-    sqlx::query(
-        "INSERT INTO leads (id, artist_id, wa_id, status, state, last_inbound_at) VALUES ($1, $2, $3, $4, $5, now())",
-    )
-    .bind(id)
-    .bind(env.artist_id)
-    .bind(wa_id)
-    .bind(status.as_str())
-    .bind(serde_json::to_value(&state).unwrap())
-    .execute(&env.pool)
-    .await
-    .unwrap();
-    id
+    env.insert_lead(wa_id, &state).await
 }
 
 /// Makes a lead unreadable (its engine state is not a state): every loop touching it fails.

@@ -57,19 +57,7 @@ async fn seed(env: &TestEnv, wa_id: &str, status: Status) -> Uuid {
     state.status = status;
     state.name = Some("Sam Smith".into());
     state.last_inbound_at = Some(Utc::now());
-    let id = Uuid::now_v7();
-    sqlx::query(
-        "INSERT INTO leads (id, artist_id, wa_id, name, status, state, last_inbound_at) VALUES ($1, $2, $3, 'Sam Smith', $4, $5, now())",
-    )
-    .bind(id)
-    .bind(env.artist_id)
-    .bind(wa_id)
-    .bind(status.as_str())
-    .bind(serde_json::to_value(&state).unwrap())
-    .execute(&env.pool)
-    .await
-    .unwrap();
-    id
+    env.insert_lead(wa_id, &state).await
 }
 
 async fn status(env: &TestEnv, lead: Uuid) -> String {
@@ -186,7 +174,7 @@ async fn approving_twice_and_from_two_devices_at_once_creates_one_session_and_se
         (!client_texts(&w.env, wa, "/pay/").is_empty()).then_some(())
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    w.env.wait_quiescent(Duration::from_secs(15)).await;
     assert_eq!(
         client_texts(&w.env, wa, "/pay/").len(),
         1,
@@ -271,7 +259,7 @@ async fn actions_that_do_not_apply_are_refused_and_send_nothing() {
     )
     .await;
     assert!(matches!(bad, Err(ActionError::Invalid(_))));
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    w.env.wait_quiescent(Duration::from_secs(15)).await;
     assert_eq!(
         w.env.count("SELECT count(*) FROM outbox").await,
         0,
@@ -459,7 +447,7 @@ async fn a_completed_event_delivered_twice_and_concurrently_moves_the_lead_once(
         client_texts(&w.env, wa, "deposit is in").into_iter().next()
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    w.env.wait_quiescent(Duration::from_secs(15)).await;
     assert_eq!(
         client_texts(&w.env, wa, "deposit is in").len(),
         1,
@@ -491,7 +479,7 @@ async fn a_completed_event_delivered_twice_and_concurrently_moves_the_lead_once(
         post_event(&w, "checkout.session.expired", late, false).await,
         Some(200)
     );
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    w.env.wait_quiescent(Duration::from_secs(15)).await;
     assert_eq!(status(&w.env, lead).await, "BOOKING_PENDING");
 }
 

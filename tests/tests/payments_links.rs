@@ -16,19 +16,7 @@ async fn seed(env: &TestEnv, wa_id: &str, status: Status) -> Uuid {
     let mut state = LeadState::new();
     state.status = status;
     state.name = Some("Sam Smith".into());
-    let id = Uuid::now_v7();
-    sqlx::query(
-        "INSERT INTO leads (id, artist_id, wa_id, status, state) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(id)
-    .bind(env.artist_id)
-    .bind(wa_id)
-    .bind(status.as_str())
-    .bind(serde_json::to_value(&state).unwrap())
-    .execute(&env.pool)
-    .await
-    .unwrap();
-    id
+    env.insert_lead(wa_id, &state).await
 }
 
 async fn mint(

@@ -143,19 +143,6 @@ impl<'a> Ctx<'a> {
         self.say(body);
     }
 
-    /// Whether any message to the client was decided so far.
-    pub fn has_client_message(&self) -> bool {
-        self.effects.iter().any(|e| {
-            matches!(
-                e,
-                Effect::Send {
-                    to: Recipient::Client,
-                    ..
-                }
-            )
-        })
-    }
-
     /// Finishes: logs status changes to the sheet and (re)schedules the next tick.
     pub fn finish(mut self) -> Decision {
         if !self.transitions.is_empty() {

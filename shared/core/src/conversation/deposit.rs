@@ -368,7 +368,6 @@ fn checkout_failed(ctx: &mut Ctx, attempt: u32, reason: &str) -> Result<(), Ille
         });
     }
     ctx.notify_artist_with_links(note, links);
-    {}
     Ok(())
 }
 

@@ -4,7 +4,7 @@
 
 use super::context::Ctx;
 use super::input::Input;
-use super::policy::{self, Outcome};
+use super::policy::{self, Handling};
 use super::state::LeadState;
 use super::types::{ArtistAction, Decision, Event, Inbound};
 use super::{approval, deposit, handover, lifecycle, outcome, qualifying, tour, waiting};
@@ -60,7 +60,7 @@ fn inbound(ctx: &mut Ctx, msg: &Inbound) -> Result<(), IllegalTransition> {
         // Reactions are acknowledgements, not messages: never answered, in any status.
         return Ok(());
     }
-    if policy::apply(ctx, &input)? == Outcome::Handled {
+    if policy::apply(ctx, &input)? == Handling::Handled {
         return Ok(());
     }
     match ctx.status() {

@@ -13,7 +13,7 @@ use serde_json::json;
 
 /// What the policies did with a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub enum Handling {
     /// Fully handled: the status handler must not see the message.
     Handled,
     /// Not a policy matter: the status handler decides.
@@ -21,13 +21,13 @@ pub enum Outcome {
 }
 
 /// Applies the every-status policies to one inbound message.
-pub fn apply(ctx: &mut Ctx, input: &Input) -> Result<Outcome, IllegalTransition> {
+pub fn apply(ctx: &mut Ctx, input: &Input) -> Result<Handling, IllegalTransition> {
     if ctx.status() == Status::Optout {
         // Nothing is ever sent to an opted-out client until they opt back in.
         if input.intent() == Intent::OptIn {
             lifecycle::re_engage(ctx, input, "opt_in")?;
         }
-        return Ok(Outcome::Handled);
+        return Ok(Handling::Handled);
     }
     let text = input.answer_text().unwrap_or_default().to_owned();
     match input.intent() {
@@ -52,9 +52,9 @@ pub fn apply(ctx: &mut Ctx, input: &Input) -> Result<Outcome, IllegalTransition>
                 "asked for their data to be deleted",
             )?;
         }
-        Intent::OptIn | Intent::None => return Ok(Outcome::PassOn),
+        Intent::OptIn | Intent::None => return Ok(Handling::PassOn),
     }
-    Ok(Outcome::Handled)
+    Ok(Handling::Handled)
 }
 
 /// → OPTOUT with exactly one confirmation; every pending reminder is cancelled.
@@ -103,7 +103,7 @@ mod tests {
             let mut before = LeadState::new();
             before.status = s;
             let mut ctx = Ctx::new(&before, &artist, chrono::Utc::now());
-            assert_eq!(apply(&mut ctx, &input).unwrap(), Outcome::Handled);
+            assert_eq!(apply(&mut ctx, &input).unwrap(), Handling::Handled);
             let d = ctx.finish();
             assert_eq!(d.state.status, Status::Optout, "{s}");
             let sent = d.client_messages().count();
