@@ -9,9 +9,11 @@ cd "$(dirname "$0")/../.."
 # The browser test needs Debian's Chromium and chromedriver (it fails without them).
 ./deploy/local/install-chromium.sh
 
-# As strict as the team: formatting and lints (clippy.toml forbids holding entered spans).
+# As strict as the team: formatting, lints (clippy.toml forbids holding entered spans) and the
+# dependency audit (deny.toml).
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+./deploy/local/audit.sh
 cargo build --workspace --bins
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast "$@"
