@@ -14,8 +14,8 @@ use axum::routing::{get, post};
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use super::graph::{GraphState, ReadReceipt, SentMessage};
 use super::graph_faults::MetaError;
+use super::graph_state::{GraphState, ReadReceipt, SentMessage};
 use super::graph_validate::{Outgoing, classify};
 
 type Shared = Arc<GraphState>;

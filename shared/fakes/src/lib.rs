@@ -11,6 +11,7 @@ mod checkout_page;
 pub mod graph;
 mod graph_faults;
 mod graph_routes;
+mod graph_state;
 mod graph_validate;
 mod server;
 pub mod stripe;

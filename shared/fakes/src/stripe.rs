@@ -6,7 +6,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::server::{Bound, LoopbackServer};
@@ -16,31 +15,8 @@ use super::stripe_events::{event_json, signed};
 use super::stripe_session::CheckoutSession;
 use inkline_core::webhook::signature::sign_stripe;
 
+pub use super::stripe_core::StripeRequest;
 pub use super::stripe_events::{API_VERSION, WebhookDelivery};
-
-/// One `/v1` request the fake received, whatever it answered.
-#[derive(Debug, Clone)]
-pub struct StripeRequest {
-    pub method: String,
-    pub path: String,
-    pub idempotency_key: Option<String>,
-    /// The form pairs as sent (bracket keys kept flat: `metadata[lead_id]`).
-    pub params: Vec<(String, String)>,
-    /// The HTTP status the fake answered.
-    pub status: u16,
-    pub at: DateTime<Utc>,
-}
-
-impl StripeRequest {
-    /// The value of a form parameter, if sent.
-    pub fn param(&self, key: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
-}
 
 /// The fake Stripe API. Stops serving when dropped.
 pub struct FakeStripe {

@@ -6,14 +6,38 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
-use super::stripe::StripeRequest;
 use super::stripe_error::{StripeError, StripeFault};
 use super::stripe_events::{WebhookDelivery, event_json, post, signed};
 use super::stripe_form::Form;
 use super::stripe_session::{CheckoutSession, PaymentStatus, SessionStatus};
+
+/// One `/v1` request the fake received, whatever it answered.
+#[derive(Debug, Clone)]
+pub struct StripeRequest {
+    pub method: String,
+    pub path: String,
+    pub idempotency_key: Option<String>,
+    /// The form pairs as sent (bracket keys kept flat: `metadata[lead_id]`).
+    pub params: Vec<(String, String)>,
+    /// The HTTP status the fake answered.
+    pub status: u16,
+    pub at: DateTime<Utc>,
+}
+
+impl StripeRequest {
+    /// The value of a form parameter, if sent.
+    pub fn param(&self, key: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
 
 /// A response stored under an `Idempotency-Key`, and what it was for.
 #[derive(Debug, Clone)]

@@ -13,7 +13,7 @@ use axum::routing::{get, post};
 use base64::Engine;
 use serde_json::{Value, json};
 
-use super::stripe::StripeRequest;
+use super::stripe_core::StripeRequest;
 use super::stripe_core::{StoredResponse, StripeCore};
 use super::stripe_error::StripeError;
 use super::stripe_form::Form;
