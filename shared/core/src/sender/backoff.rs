@@ -1,12 +1,9 @@
 //! How long a send waits before its next try (pure): per error class, Meta's `Retry-After` first,
-//! else an exponential schedule with jitter, always bounded.
+//! else an exponential schedule with jitter, always bounded. How many tries it gets is the bus's
+//! rule (`infra::bus::retry`: attempts, throttles and the retry time budget).
 
 use crate::graph::errors::ErrorClass;
 use std::time::Duration;
-
-/// Throttle answers (130429, 4, 80007, 131056) a message may collect before it is parked in the
-/// dead-letter queue: throttles are not failures, but nothing is retried forever.
-pub const MAX_THROTTLES: u32 = 20;
 
 /// The wait before try `attempt + 1`, after the `attempt`-th (1-based) failure of class `class`.
 /// `base` is the transient base delay (`RETRY_BASE_DELAY_MS`), `jitter` a number in [0, 1).

@@ -1,13 +1,17 @@
 //! Consuming with manual acks. A handler says what became of a delivery, and only then is it
-//! acknowledged: done (ack); a transient failure (the `.retry` queue with growing delays, bounded
-//! by `MAX_ATTEMPTS` and the retry time budget, then the `.dlq`); a dependency outage (held and
-//! run again in place — not the message's fault, no attempt counted); or permanent (the `.dlq`).
-//! A handler that panics or overruns its timeout is a failed attempt: the delivery is never leaked
+//! acknowledged: done (ack); a transient failure (back later — after the bus's growing delays or
+//! the handler's own — bounded by `MAX_ATTEMPTS` and the retry time budget, then the `.dlq`); a
+//! throttle or a "not now" (back later without counting a failed attempt, each with its own
+//! bound); a dependency outage (held and run again in place — not the message's fault, no attempt
+//! counted); or permanent (the `.dlq`). Every "back later" goes through [`super::defer`]. A
+//! handler that panics or overruns its timeout is a failed attempt: the delivery is never leaked
 //! and the consumer keeps consuming.
 
 use super::connection::Bus;
+use super::defer;
 use super::message::{
-    self, H_ATTEMPTS, H_CORRELATION, H_FIRST_FAILURE, H_LAST_ERROR, H_SOURCE_QUEUE, Outgoing,
+    self, H_ATTEMPTS, H_CORRELATION, H_DEFERRALS, H_FIRST_FAILURE, H_LAST_ERROR, H_SOURCE_QUEUE,
+    H_THROTTLES, Outgoing,
 };
 use super::topology;
 use crate::metrics::metrics;
@@ -40,8 +44,12 @@ pub struct Received {
     pub redelivered: bool,
     /// Previous attempts that ended in a retry (0 on the first delivery).
     pub attempts: u32,
-    /// When the first failed attempt happened (Unix ms), if one did.
+    /// When the first failed attempt (or throttle) happened (Unix ms), if one did.
     pub first_failure_at: Option<i64>,
+    /// Previous runs that ended in [`Outcome::Throttled`].
+    pub throttles: u32,
+    /// Previous runs that ended in [`Outcome::Defer`].
+    pub deferrals: u32,
 }
 
 /// What to do with a delivery once handled.
@@ -51,6 +59,17 @@ pub enum Outcome {
     Ack,
     /// A transient failure: try again later (bounded by attempts and the retry time budget).
     Retry(String),
+    /// A transient failure to try again after this long rather than the bus's next delay (e.g. the
+    /// API's Retry-After or a back-off of its own): counted and bounded exactly like `Retry`.
+    RetryAfter(Duration, String),
+    /// The downstream asked to slow down (a rate limit): try again after this long. Not a failed
+    /// attempt; counted on its own (`x-throttles`), bounded by `retry::MAX_THROTTLES` and the
+    /// retry time budget, which the first throttle starts if no failure did.
+    Throttled(Duration, String),
+    /// Not now, and not a failure (its turn has not come, a pacing slot is far off): deliver it
+    /// again after this long. No attempt is counted; deferrals are (`x-deferrals`), bounded by
+    /// `RetryPolicy::max_deferrals`.
+    Defer(Duration),
     /// Postgres or the broker cannot be reached: not this message's fault. The delivery is held
     /// and handled again once the dependency answers; no attempt is counted.
     Unavailable(String),
@@ -217,6 +236,8 @@ fn received(queue: &str, d: &Delivery) -> Received {
         .and_then(|a| a.parse().ok())
         .unwrap_or(0);
     let first_failure_at = headers.get(H_FIRST_FAILURE).and_then(|t| t.parse().ok());
+    let count = |h: &str| headers.get(h).and_then(|n| n.parse().ok()).unwrap_or(0);
+    let (throttles, deferrals) = (count(H_THROTTLES), count(H_DEFERRALS));
     let correlation_id = headers
         .get(H_CORRELATION)
         .cloned()
@@ -240,6 +261,8 @@ fn received(queue: &str, d: &Delivery) -> Received {
         redelivered: d.redelivered,
         attempts,
         first_failure_at,
+        throttles,
+        deferrals,
     }
 }
 
@@ -271,10 +294,10 @@ fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
 /// Where a delivery goes once handling is over.
 enum Settle {
     Ack,
-    /// To the retry queue (after `delay`) as attempt `attempts`.
-    Retry {
-        reason: String,
-        attempts: u32,
+    /// Back after `delay` (see [`defer::later`]), carrying `headers`: its retry state so far.
+    Later {
+        why: Later,
+        headers: BTreeMap<String, String>,
         delay: Duration,
     },
     Dead {
@@ -283,6 +306,18 @@ enum Settle {
     },
     /// Back to the broker untouched (shutting down while holding it).
     GiveBack,
+}
+
+/// Why a delivery comes back later (for the log and the metrics).
+enum Later {
+    /// Failed attempt number `attempts` (or an outage that outlasted the hold, uncounted).
+    Retry { reason: String, attempts: u32 },
+    /// Throttle number `throttles`.
+    Throttled { reason: String, throttles: u32 },
+    /// The handler said "not now".
+    Deferred,
+    /// The rest of a wait longer than one stay; the handler did not run.
+    Waiting,
 }
 
 async fn process(
@@ -319,23 +354,32 @@ async fn process_in_span(
     let forwarded = match &settle {
         Settle::Ack => Ok(()),
         Settle::GiveBack => Err("shutting down".to_owned()),
-        Settle::Retry {
-            reason,
-            attempts,
+        Settle::Later {
+            why,
+            headers,
             delay,
         } => {
-            tracing::warn!(attempt = *attempts, delay_ms = delay.as_millis() as u64, %reason, "retrying later");
-            let mut out = forward(&msg, reason, *attempts);
-            out.expiration_ms = Some(delay.as_millis().max(1) as u64);
+            let delay_ms = delay.as_millis() as u64;
+            match why {
+                Later::Retry { reason, attempts } => {
+                    tracing::warn!(attempt = *attempts, delay_ms, %reason, "retrying later")
+                }
+                Later::Throttled { reason, throttles } => {
+                    tracing::info!(throttle = *throttles, delay_ms, %reason, "throttled; trying again later")
+                }
+                Later::Deferred => tracing::debug!(delay_ms, "deferred"),
+                Later::Waiting => tracing::trace!(delay_ms, "still waiting"),
+            }
+            let out = defer::later(&msg, headers.clone(), *delay);
             let r = publish_patiently(bus, &topology::retry_queue(queue), &out, shutdown).await;
-            if r.is_ok() {
+            if r.is_ok() && matches!(why, Later::Retry { .. } | Later::Throttled { .. }) {
                 m.retried.with_label_values(&[queue]).inc();
             }
             r
         }
         Settle::Dead { reason, attempts } => {
             tracing::error!(attempts = *attempts, %reason, "dead-lettering");
-            let out = forward(&msg, reason, *attempts);
+            let out = forward(&msg, failed(&msg, reason, *attempts));
             let r = publish_patiently(bus, &topology::dlq(queue), &out, shutdown).await;
             if r.is_ok() {
                 m.dead_lettered.with_label_values(&[queue]).inc();
@@ -366,8 +410,16 @@ async fn process_in_span(
     }
 }
 
-/// Runs the handler — again and again while a dependency is down — and judges the result.
+/// Runs the handler — again and again while a dependency is down — and judges the result. A
+/// delivery still inside a long wait goes back for the rest of it without running the handler.
 async fn decide(bus: &Bus, handler: &dyn Handler, msg: &Received, shutdown: &Shutdown) -> Settle {
+    if let Some(left) = defer::still_waiting(msg) {
+        return Settle::Later {
+            why: Later::Waiting,
+            headers: msg.headers.clone(),
+            delay: left,
+        };
+    }
     let m = metrics();
     let queue = msg.queue.as_str();
     let policy = RetryPolicy::of(bus);
@@ -411,11 +463,17 @@ async fn decide(bus: &Bus, handler: &dyn Handler, msg: &Received, shutdown: &Shu
     let now = chrono::Utc::now().timestamp_millis();
     let attempt = msg.attempts + 1;
     let first = msg.first_failure_at.unwrap_or(now);
-    let failed = |reason: String, budgeted: bool| match policy.next(attempt, first, now, budgeted) {
-        Some(delay) => Settle::Retry {
-            reason,
-            attempts: attempt,
-            delay,
+    // A failed attempt: back after `delay` (the handler's, else the bus's next), or the DLQ.
+    let retry = |reason: String, delay: Option<Duration>, budgeted: bool| match policy
+        .next(attempt, first, now, budgeted)
+    {
+        Some(next) => Settle::Later {
+            headers: failed(msg, &reason, attempt),
+            delay: delay.unwrap_or(next),
+            why: Later::Retry {
+                reason,
+                attempts: attempt,
+            },
         },
         None => Settle::Dead {
             reason,
@@ -424,16 +482,55 @@ async fn decide(bus: &Bus, handler: &dyn Handler, msg: &Received, shutdown: &Shu
     };
     match result {
         Ran::Returned(Outcome::Ack) => Settle::Ack,
-        Ran::Returned(Outcome::Retry(reason)) => failed(reason, true),
+        Ran::Returned(Outcome::Retry(reason)) => retry(reason, None, true),
+        Ran::Returned(Outcome::RetryAfter(delay, reason)) => retry(reason, Some(delay), true),
+        Ran::Returned(Outcome::Throttled(delay, reason)) => {
+            let throttles = msg.throttles + 1;
+            if !policy.throttle_allows(throttles, first, now) {
+                return Settle::Dead {
+                    reason,
+                    attempts: attempt,
+                };
+            }
+            let mut headers = failed(msg, &reason, msg.attempts);
+            headers.insert(H_THROTTLES.to_owned(), throttles.to_string());
+            Settle::Later {
+                why: Later::Throttled { reason, throttles },
+                headers,
+                delay,
+            }
+        }
+        Ran::Returned(Outcome::Defer(delay)) => {
+            let (deferrals, max) = (msg.deferrals + 1, policy.max_deferrals());
+            if deferrals > max {
+                return Settle::Dead {
+                    reason: format!("still not ready after {max} deferrals"),
+                    attempts: attempt,
+                };
+            }
+            let mut headers = msg.headers.clone();
+            headers.insert(H_DEFERRALS.to_owned(), deferrals.to_string());
+            Settle::Later {
+                why: Later::Deferred,
+                headers,
+                delay,
+            }
+        }
         Ran::Returned(Outcome::Dead(reason)) => Settle::Dead {
             reason,
             attempts: attempt,
         },
-        Ran::Returned(Outcome::Unavailable(reason)) => Settle::Retry {
-            reason: format!("dependency unavailable: {reason}"),
-            attempts: msg.attempts,
-            delay: HOLD_PAUSE.1 * 10,
-        },
+        Ran::Returned(Outcome::Unavailable(reason)) => {
+            let reason = format!("dependency unavailable: {reason}");
+            Settle::Later {
+                headers: failed(msg, &reason, msg.attempts),
+                delay: HOLD_PAUSE.1 * 10,
+                why: Later::Retry {
+                    reason,
+                    attempts: msg.attempts,
+                },
+            }
+        }
         Ran::TimedOut => {
             m.handler_timeouts.with_label_values(&[queue]).inc();
             let limit = bus.config().handler_timeout;
@@ -441,8 +538,9 @@ async fn decide(bus: &Bus, handler: &dyn Handler, msg: &Received, shutdown: &Shu
                 timeout_ms = limit.as_millis() as u64,
                 "handler ran past its timeout"
             );
-            failed(
+            retry(
                 format!("handler timed out after {} ms", limit.as_millis()),
+                None,
                 true,
             )
         }
@@ -453,7 +551,7 @@ async fn decide(bus: &Bus, handler: &dyn Handler, msg: &Received, shutdown: &Shu
             if told.await.is_err() {
                 tracing::error!("the panic hook panicked");
             }
-            failed(format!("handler panicked: {text}"), false)
+            retry(format!("handler panicked: {text}"), None, false)
         }
     }
 }
@@ -486,7 +584,9 @@ async fn publish_patiently(
     }
 }
 
-fn forward(msg: &Received, reason: &str, attempts: u32) -> Outgoing {
+/// The headers of a delivery that did not succeed: its attempt count, last error and source
+/// queue, and the time of its first failure (kept from the first one).
+fn failed(msg: &Received, reason: &str, attempts: u32) -> BTreeMap<String, String> {
     let mut headers = msg.headers.clone();
     headers.insert(H_ATTEMPTS.to_owned(), attempts.to_string());
     headers.insert(H_LAST_ERROR.to_owned(), reason.chars().take(500).collect());
@@ -494,6 +594,11 @@ fn forward(msg: &Received, reason: &str, attempts: u32) -> Outgoing {
     headers
         .entry(H_FIRST_FAILURE.to_owned())
         .or_insert_with(|| chrono::Utc::now().timestamp_millis().to_string());
+    headers
+}
+
+/// The delivery again, with `headers`, to publish as it is (to the dead-letter queue).
+fn forward(msg: &Received, headers: BTreeMap<String, String>) -> Outgoing {
     Outgoing {
         message_id: msg
             .message_id

@@ -1,11 +1,11 @@
 //! Dead letters: how many each queue holds, and replaying them to their queue.
 //!
-//! A replayed message starts over: the bus's attempt count and first-failure time and the
-//! sender's own retry headers are reset, so it gets a full set of tries and the full retry time
+//! A replayed message starts over: the bus's retry state (attempts, first-failure time, throttles,
+//! deferrals, a pending wait) is reset, so it gets a full set of tries and the full retry time
 //! budget. A replayed send job un-parks its message when the sender takes it (see
 //! `docs/decisions.md`: it is then sent after any younger messages that already went out).
 
-use super::message::{self, H_ATTEMPTS, H_FIRST_FAILURE};
+use super::message::{self, H_ATTEMPTS, RETRY_STATE};
 use super::topology::{self, QUEUES};
 use super::{Bus, Outgoing};
 use lapin::options::{BasicAckOptions, BasicGetOptions, BasicNackOptions};
@@ -104,13 +104,12 @@ async fn replay_on(
     Ok(moved)
 }
 
-/// Resets the retry state a message carries (the bus's and the sender's headers).
+/// Resets the retry state a message carries (all of it the bus's headers).
 fn fresh_start(headers: &mut std::collections::BTreeMap<String, String>) {
-    headers.insert(H_ATTEMPTS.to_owned(), "0".into());
-    headers.remove(H_FIRST_FAILURE);
-    for h in inkline_core::sender::headers::RETRY_STATE {
+    for h in RETRY_STATE {
         headers.remove(h);
     }
+    headers.insert(H_ATTEMPTS.to_owned(), "0".into());
 }
 
 #[cfg(test)]
@@ -122,9 +121,8 @@ mod tests {
         let mut h: std::collections::BTreeMap<String, String> = [
             ("x-attempts", "4"),
             ("x-first-failure-at", "1764064800000"),
-            ("x-send-attempts", "4"),
-            ("x-send-throttles", "2"),
-            ("x-send-waits", "999"),
+            ("x-throttles", "2"),
+            ("x-deferrals", "999"),
             ("x-not-before", "1764064900000"),
             ("x-correlation-id", "c-1"),
             ("x-last-error", "boom"),

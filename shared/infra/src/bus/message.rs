@@ -12,6 +12,22 @@ pub const H_RECEIVED_AT: &str = "x-received-at";
 pub const H_SOURCE_QUEUE: &str = "x-source-queue";
 /// When the first failed attempt of this message happened (Unix ms): the retry time budget counts from it.
 pub const H_FIRST_FAILURE: &str = "x-first-failure-at";
+/// How many times a downstream asked to slow down for this message (`Outcome::Throttled`).
+pub const H_THROTTLES: &str = "x-throttles";
+/// How many times a handler said "not now" to this message (`Outcome::Defer`).
+pub const H_DEFERRALS: &str = "x-deferrals";
+/// Not to be handled before this time (Unix ms): a wait longer than one stay in the retry queue.
+pub const H_NOT_BEFORE: &str = "x-not-before";
+
+/// The retry state a message carries, all of it the bus's: a replay from the dead-letter queue
+/// removes it, so the message starts over with a full set of tries and the whole time budget.
+pub const RETRY_STATE: [&str; 5] = [
+    H_ATTEMPTS,
+    H_FIRST_FAILURE,
+    H_THROTTLES,
+    H_DEFERRALS,
+    H_NOT_BEFORE,
+];
 
 /// A message to publish: payload, id, content type and string headers.
 #[derive(Debug, Clone)]

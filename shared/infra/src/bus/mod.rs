@@ -1,7 +1,9 @@
-//! RabbitMQ: connection with reconnect, topology, publish-with-confirm and consume-with-ack.
+//! RabbitMQ: connection with reconnect, topology, publish-with-confirm, consume-with-ack and
+//! one way to come back later (`defer`).
 
 pub mod connection;
 pub mod consume;
+pub mod defer;
 pub mod dlq;
 pub mod message;
 pub mod retry;

@@ -1,10 +1,23 @@
-//! When a failed delivery is tried again: delays doubling from `RETRY_BASE_DELAY_MS` (capped at
-//! 5 min), at least `MAX_ATTEMPTS` tries, and for transient failures as long as the time budget
-//! (`RETRY_BUDGET_SECS`) since the first failure lasts.
+//! When a delivery that did not succeed is tried again: failed attempts get delays doubling from
+//! `RETRY_BASE_DELAY_MS` (capped at 5 min), at least `MAX_ATTEMPTS` tries, and for transient
+//! failures as long as the time budget (`RETRY_BUDGET_SECS`) since the first failure lasts;
+//! throttles get [`MAX_THROTTLES`] and the same budget; deferrals [`MAX_DEFERRALS`] and more
+//! with the budget. Nothing is retried forever.
 
 use super::connection::Bus;
 use super::consume::Received;
+use super::defer::MAX_STAY;
 use std::time::Duration;
+
+/// Throttle answers (`Outcome::Throttled`) a message may collect, once the retry time budget is
+/// spent, before it goes to the dead-letter queue: a throttle is not the message's failure, so it
+/// gets more tries than a failed attempt, but not endless ones.
+pub const MAX_THROTTLES: u32 = 20;
+
+/// Deferrals (`Outcome::Defer`) a message may collect before it goes to the dead-letter queue,
+/// plus one per [`MAX_STAY`] of the retry time budget, so that waiting behind a message that
+/// retries through a long outage is not cut short.
+pub const MAX_DEFERRALS: u32 = 1000;
 
 /// The delay before retry number `attempt` (1-based): base × 2^(attempt-1), capped at 5 minutes.
 pub fn retry_delay(base: Duration, attempt: u32) -> Duration {
@@ -36,6 +49,25 @@ impl RetryPolicy {
         let now = chrono::Utc::now().timestamp_millis();
         let first = msg.first_failure_at.unwrap_or(now);
         self.next(msg.attempts + 1, first, now, true).is_none()
+    }
+
+    /// After throttle number `throttle` (1-based) of a message: retry (after the handler's
+    /// delay), or give up — at least [`MAX_THROTTLES`] retries, then as long as the time budget
+    /// since the first failure or throttle lasts.
+    pub fn throttle_allows(&self, throttle: u32, first_failure_ms: i64, now_ms: i64) -> bool {
+        let throttles = RetryPolicy {
+            max_attempts: MAX_THROTTLES + 1,
+            ..*self
+        };
+        throttles
+            .next(throttle, first_failure_ms, now_ms, true)
+            .is_some()
+    }
+
+    /// How many deferrals a message may collect before it goes to the dead-letter queue.
+    pub fn max_deferrals(&self) -> u32 {
+        let budget_stays = self.budget.as_secs() / MAX_STAY.as_secs().max(1);
+        MAX_DEFERRALS.saturating_add(u32::try_from(budget_stays).unwrap_or(u32::MAX))
     }
 
     /// After failed attempt number `attempt` (1-based) of a message that first failed at
@@ -101,6 +133,38 @@ mod tests {
                 "attempt {attempt} after {minutes} min (budgeted {budgeted})"
             );
         }
+    }
+
+    #[test]
+    fn throttles_get_their_own_count_and_the_same_budget() {
+        let p = RetryPolicy {
+            max_attempts: 4,
+            base_delay: Duration::from_secs(1),
+            budget: Duration::ZERO,
+        };
+        assert!(p.throttle_allows(MAX_THROTTLES, 0, 0));
+        assert!(!p.throttle_allows(MAX_THROTTLES + 1, 0, 0));
+        let with_budget = RetryPolicy {
+            budget: Duration::from_secs(3600),
+            ..p
+        };
+        assert!(with_budget.throttle_allows(MAX_THROTTLES + 5, 0, 60_000));
+        assert!(!with_budget.throttle_allows(MAX_THROTTLES + 5, 0, 3_600_000));
+    }
+
+    #[test]
+    fn deferrals_are_bounded_and_grow_with_the_budget() {
+        let p = RetryPolicy {
+            max_attempts: 4,
+            base_delay: Duration::from_secs(1),
+            budget: Duration::ZERO,
+        };
+        assert_eq!(p.max_deferrals(), MAX_DEFERRALS);
+        let hour = RetryPolicy {
+            budget: Duration::from_secs(3600),
+            ..p
+        };
+        assert_eq!(hour.max_deferrals(), MAX_DEFERRALS + 720);
     }
 
     #[test]

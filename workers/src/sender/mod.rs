@@ -1,0 +1,192 @@
+//! Sender role: consume `outbound.whatsapp` and make each Graph API call at the right moment.
+//!
+//! - [`send`]: a message — skip it if already settled → hold it if the artist is paused → wait
+//!   for its turn (older messages to the same recipient go first) → take the send lease → wait
+//!   for a pacing slot → pick free-form or template (24 h window) → call Meta → record the wamid,
+//!   or react to the error by its class.
+//! - [`mark_read`]: blue ticks for an inbound message; [`media`]: download an inbound image.
+//! - [`pacing`]: waiting for a turn or a pacing slot (shared with every replica through Postgres).
+//! - [`stall`]: parks a message whose job vanished without anyone being told.
+//!
+//! The sender never keeps retry state of its own: it answers with the bus's outcomes. A wait
+//! longer than a few seconds is `Outcome::Defer` (not a failed attempt); a throttle answer is
+//! `Outcome::Throttled`; a failed call is `Outcome::RetryAfter` with its back-off per error class.
+//! The bus counts them, bounds them ([`infra::bus::retry`]: at least `MAX_ATTEMPTS` calls and as
+//! long as the retry time budget lasts) and brings the job back through the retry queue. A send
+//! job that ends in the DLQ parks its message, whoever put it there.
+
+mod mark_read;
+mod media;
+mod pacing;
+mod send;
+mod stall;
+
+use crate::Fleet;
+use infra::bus::consume::RetryPolicy;
+use infra::bus::topology::OUTBOUND_WHATSAPP;
+use infra::bus::{Handler, Outcome, Received};
+use infra::clients::whatsapp::{GraphClient, GraphError};
+use infra::metrics::metrics;
+use infra::shutdown::Shutdown;
+use infra::store::artists::Artist;
+use infra::store::{artists, messages, system_events};
+use inkline_core::conversation::Severity;
+use inkline_core::graph::errors::{ErrorClass, classify_error, code_label};
+use inkline_core::jobs::{OutboundJob, WhatsAppJob};
+use inkline_core::sender::backoff;
+use std::time::Duration;
+
+struct SenderHandler {
+    fleet: Fleet,
+    graph: GraphClient,
+    /// Messages Meta accepted whose wamid could not be stored yet (the database went away right
+    /// after the call): the held delivery's next run stores it instead of sending again.
+    unrecorded: std::sync::Mutex<std::collections::HashMap<uuid::Uuid, send::Accepted>>,
+}
+
+#[async_trait::async_trait]
+impl Handler for SenderHandler {
+    async fn handle(&self, msg: &Received) -> Outcome {
+        let job: OutboundJob = match serde_json::from_slice(&msg.payload) {
+            Ok(j) => j,
+            Err(e) => return Outcome::Dead(format!("undecodable outbound job: {e}")),
+        };
+        let result = match job {
+            OutboundJob::Send(job) => self.send(msg, &job).await,
+            OutboundJob::Other(WhatsAppJob::MarkRead { artist_id, wamid }) => {
+                self.mark_read(msg, artist_id, &wamid).await
+            }
+            OutboundJob::Other(WhatsAppJob::FetchMedia(job)) => self.fetch_media(msg, &job).await,
+        };
+        // Database trouble: the bus retries the delivery (bounded), nothing was sent.
+        result.unwrap_or_else(|e| Outcome::of_error(e.as_ref()))
+    }
+
+    /// The bus put a job in the DLQ (attempts, throttles, deferrals or time budget used up,
+    /// panics, or our own `Outcome::Dead`): park its message so younger ones to the same
+    /// recipient stop waiting for it. If this fails (database down) the stall sweep parks it later.
+    async fn dead_lettered(&self, msg: &Received, reason: &str) {
+        let Ok(OutboundJob::Send(job)) = serde_json::from_slice::<OutboundJob>(&msg.payload) else {
+            return;
+        };
+        let why = format!("dead-lettered: {reason}");
+        if let Err(e) = messages::park(&self.fleet.pool, job.message_id, &why).await {
+            tracing::warn!(message_id = %job.message_id, error = %e, "could not park a dead-lettered message; the stall sweep will");
+        }
+    }
+}
+
+impl SenderHandler {
+    /// A read receipt or media download failed: retry what is transient (bounded, and not on
+    /// the last attempt), otherwise record it and move on — neither is worth blocking anything for.
+    async fn chore_failed(
+        &self,
+        msg: &Received,
+        artist: &Artist,
+        what: &str,
+        e: &GraphError,
+    ) -> anyhow::Result<Outcome> {
+        let (class, code) = (classify_error(e), code_label(e));
+        tracing::warn!(artist = %artist.config.slug, what, code = %code, error = %e, "WhatsApp call failed");
+        match class {
+            ErrorClass::Transient
+            | ErrorClass::Unknown
+            | ErrorClass::NumberThrottle
+            | ErrorClass::AccountThrottle
+                if !RetryPolicy::of(&self.fleet.bus).is_last_attempt(msg) =>
+            {
+                metrics().send_retries.with_label_values(&[&code]).inc();
+                let n = msg.attempts + 1;
+                let wait = backoff::delay(class, n, None, self.base_delay(), rand::random::<f64>());
+                return Ok(Outcome::RetryAfter(wait, e.to_string()));
+            }
+            ErrorClass::StopTenant => {
+                if artists::pause_sending(
+                    &self.fleet.pool,
+                    artist.id,
+                    &format!("WhatsApp error {code}: {e}"),
+                )
+                .await?
+                {
+                    let detail = serde_json::json!({"code": error_code(e), "during": what});
+                    system_events::record(
+                        &self.fleet.pool,
+                        Some(artist.id),
+                        None,
+                        "sending_paused",
+                        Severity::Error,
+                        detail,
+                    )
+                    .await?;
+                }
+                metrics()
+                    .sending_paused
+                    .with_label_values(&[&artist.config.slug])
+                    .set(1);
+            }
+            _ => {}
+        }
+        metrics().send_failures.with_label_values(&[&code]).inc();
+        let kind = if what == "media" {
+            "media_download_failed"
+        } else {
+            "mark_read_failed"
+        };
+        let detail = serde_json::json!({"code": error_code(e), "detail": e.to_string(), "job": String::from_utf8_lossy(&msg.payload)});
+        system_events::record(
+            &self.fleet.pool,
+            Some(artist.id),
+            None,
+            kind,
+            Severity::Warning,
+            detail,
+        )
+        .await?;
+        Ok(Outcome::Ack)
+    }
+
+    /// The artist's own token, else the deployment's `WHATSAPP_ACCESS_TOKEN`.
+    fn token(&self, artist: &Artist) -> Option<String> {
+        artist.config.whatsapp_access_token.clone().or_else(|| {
+            self.fleet
+                .cfg
+                .api
+                .whatsapp_access_token
+                .as_ref()
+                .map(|s| s.expose().to_owned())
+        })
+    }
+
+    fn base_delay(&self) -> Duration {
+        self.fleet.cfg.bus.retry_base_delay
+    }
+}
+
+fn error_code(e: &GraphError) -> Option<i64> {
+    match e {
+        GraphError::Api { code, .. } => *code,
+        _ => None,
+    }
+}
+
+fn chrono_of(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+}
+
+/// Runs the role until shutdown.
+pub async fn run(fleet: Fleet, shutdown: Shutdown) {
+    let graph = GraphClient::new(
+        fleet.http.clone(),
+        &fleet.cfg.api.whatsapp_api_base,
+        &fleet.cfg.api.whatsapp_api_version,
+    );
+    let handler = SenderHandler {
+        fleet: fleet.clone(),
+        graph,
+        unrecorded: Default::default(),
+    };
+    tokio::join!(
+        crate::observed::consume(&fleet, OUTBOUND_WHATSAPP, handler, shutdown.clone()),
+        stall::sweep(fleet.clone(), shutdown),
+    );
+}
