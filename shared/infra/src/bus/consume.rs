@@ -9,6 +9,7 @@
 
 use super::connection::Bus;
 use super::defer;
+pub use super::message::Received;
 use super::message::{
     self, H_ATTEMPTS, H_CORRELATION, H_DEFERRALS, H_FIRST_FAILURE, H_LAST_ERROR, H_SOURCE_QUEUE,
     H_THROTTLES, Outgoing,
@@ -32,25 +33,6 @@ use tokio::task::JoinSet;
 use tracing::Instrument;
 
 pub use super::retry::{RetryPolicy, retry_delay};
-
-/// A delivery as a handler sees it.
-#[derive(Debug, Clone)]
-pub struct Received {
-    pub queue: String,
-    pub payload: Vec<u8>,
-    pub headers: BTreeMap<String, String>,
-    pub message_id: Option<String>,
-    pub correlation_id: String,
-    pub redelivered: bool,
-    /// Previous attempts that ended in a retry (0 on the first delivery).
-    pub attempts: u32,
-    /// When the first failed attempt (or throttle) happened (Unix ms), if one did.
-    pub first_failure_at: Option<i64>,
-    /// Previous runs that ended in [`Outcome::Throttled`].
-    pub throttles: u32,
-    /// Previous runs that ended in [`Outcome::Defer`].
-    pub deferrals: u32,
-}
 
 /// What to do with a delivery once handled.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 //! expiration), then dead-letters back to the work queue. A longer wait is carried in the
 //! `x-not-before` header and served in further stays, without running the handler in between.
 
-use super::consume::Received;
+use super::message::Received;
 use super::message::{H_NOT_BEFORE, Outgoing};
 use std::collections::BTreeMap;
 use std::time::Duration;

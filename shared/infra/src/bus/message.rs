@@ -107,3 +107,22 @@ pub fn headers_of(props: &BasicProperties) -> BTreeMap<String, String> {
     }
     out
 }
+
+/// A delivery as a handler sees it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub queue: String,
+    pub payload: Vec<u8>,
+    pub headers: BTreeMap<String, String>,
+    pub message_id: Option<String>,
+    pub correlation_id: String,
+    pub redelivered: bool,
+    /// Previous attempts that ended in a retry (0 on the first delivery).
+    pub attempts: u32,
+    /// When the first failed attempt (or throttle) happened (Unix ms), if one did.
+    pub first_failure_at: Option<i64>,
+    /// Previous runs that ended in [`super::Outcome::Throttled`].
+    pub throttles: u32,
+    /// Previous runs that ended in [`super::Outcome::Defer`].
+    pub deferrals: u32,
+}

@@ -5,8 +5,8 @@
 //! with the budget. Nothing is retried forever.
 
 use super::connection::Bus;
-use super::consume::Received;
 use super::defer::MAX_STAY;
+use super::message::Received;
 use std::time::Duration;
 
 /// Throttle answers (`Outcome::Throttled`) a message may collect, once the retry time budget is
