@@ -65,7 +65,7 @@ async fn fire_one(fleet: &Fleet, id: Uuid, lead_id: Uuid) -> anyhow::Result<Fire
     let Some(kind) = reminders::mark_fired(&mut tx, id).await? else {
         return Ok(Fired::Skipped);
     };
-    if kind != "tick" {
+    if let reminders::ReminderKind::Unknown(kind) = kind {
         system_events::record(
             &mut *tx,
             Some(locked.artist.id),

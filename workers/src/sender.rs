@@ -129,7 +129,7 @@ impl SenderHandler {
                     job.message_id
                 )));
             }
-            Some(s) if s.provider_id.is_some() || s.status != "queued" => {
+            Some(s) if s.is_settled() => {
                 return Ok(duplicate(job));
             }
             Some(_) => {}
@@ -358,7 +358,7 @@ impl SenderHandler {
                 messages::mark_failed(
                     pool,
                     job.message_id,
-                    "failed",
+                    messages::MessageStatus::Failed,
                     error_code(&e),
                     &e.to_string(),
                 )
@@ -497,7 +497,7 @@ impl SenderHandler {
         messages::mark_failed(
             &self.fleet.pool,
             job.message_id,
-            "undeliverable",
+            messages::MessageStatus::Undeliverable,
             code,
             detail,
         )

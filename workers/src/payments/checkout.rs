@@ -8,7 +8,7 @@ use infra::bus::{Handler, Outcome, Received};
 use infra::clients::stripe::{CheckoutRequest, StripeClient, StripeError};
 use infra::decisions::Locked;
 use infra::metrics::metrics;
-use infra::store::deposits::{self};
+use infra::store::deposits::{self, AttemptStatus};
 use infra::store::leads::{self};
 use infra::store::system_events;
 use inkline_core::conversation::{DepositStatus, PaymentEvent, Severity};
@@ -291,9 +291,9 @@ async fn expire_checkout(
     let mut tx = fleet.pool.begin().await?;
     if leads::lock(&mut tx, lead_id).await?.is_some()
         && let Some(dep) = deposits::lock_by_session(&mut tx, session_id).await?
-        && dep.status == "pending"
+        && dep.status == AttemptStatus::Pending
     {
-        deposits::set_status(&mut tx, dep.id, "cancelled").await?;
+        deposits::set_status(&mut tx, dep.id, AttemptStatus::Cancelled).await?;
     }
     tx.commit().await?;
     Ok(Outcome::Ack)

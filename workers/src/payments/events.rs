@@ -9,7 +9,7 @@ use infra::clients::stripe::{CheckoutSession, StripeClient};
 use infra::decisions::Locked;
 use infra::metrics::metrics;
 use infra::store::artists::Artist;
-use infra::store::deposits::{self, DepositRow};
+use infra::store::deposits::{self, AttemptStatus, DepositRow};
 use infra::store::leads::LeadRow;
 use infra::store::outbound;
 use infra::store::{processed, system_events};
@@ -187,8 +187,8 @@ async fn session_event(
     let event = match (evt.event_type.as_str(), s.payment_status.as_deref()) {
         ("checkout.session.completed", Some("unpaid")) => {
             // A delayed method: the async events decide.
-            if dep.status == "pending" {
-                deposits::set_status(&mut tx, dep.id, "processing").await?;
+            if dep.status == AttemptStatus::Pending {
+                deposits::set_status(&mut tx, dep.id, AttemptStatus::Processing).await?;
             }
             None
         }
@@ -211,17 +211,15 @@ async fn session_event(
         ("checkout.session.completed", _) | ("checkout.session.async_payment_succeeded", _) => {
             paid(&mut tx, &evt.id, s, &dep, lead, artist, cid).await?
         }
-        ("checkout.session.async_payment_failed", _)
-            if matches!(dep.status.as_str(), "pending" | "processing") =>
-        {
-            deposits::set_status(&mut tx, dep.id, "failed").await?;
+        ("checkout.session.async_payment_failed", _) if dep.status.is_open() => {
+            deposits::set_status(&mut tx, dep.id, AttemptStatus::Failed).await?;
             Some(PaymentEvent::Expired {
                 attempt,
                 reason: ExpiryReason::PaymentFailed,
             })
         }
-        ("checkout.session.expired", _) if dep.status == "pending" => {
-            deposits::set_status(&mut tx, dep.id, "expired").await?;
+        ("checkout.session.expired", _) if dep.status == AttemptStatus::Pending => {
+            deposits::set_status(&mut tx, dep.id, AttemptStatus::Expired).await?;
             Some(PaymentEvent::Expired {
                 attempt,
                 reason: ExpiryReason::LinkExpired,
@@ -251,7 +249,7 @@ async fn session_event(
 
 /// Whether a deposit's money arrived (and maybe went back again).
 fn is_paid(dep: &DepositRow) -> bool {
-    matches!(dep.status.as_str(), "paid" | "refunded")
+    dep.status.is_paid()
 }
 
 /// A session says paid: accepted only when it is exactly the deposit we asked for. `event_id` is
@@ -506,7 +504,8 @@ async fn apply_refund(
 ) -> anyhow::Result<()> {
     let artist = &locked.artist;
     let full = c.refunded || c.amount_refunded >= dep.amount_minor;
-    let news = c.amount_refunded > dep.amount_refunded || (full && dep.status != "refunded");
+    let news =
+        c.amount_refunded > dep.amount_refunded || (full && dep.status != AttemptStatus::Refunded);
     if news && c.amount_refunded > 0 {
         deposits::mark_refunded(tx, dep.id, c.amount_refunded, full).await?;
         let currency = Currency::parse(&dep.currency).unwrap_or(artist.config.currency);

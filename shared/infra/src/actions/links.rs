@@ -169,9 +169,12 @@ fn check(
     if row.expires_at <= now {
         return Err(LinkError::Expired);
     }
-    if row.for_status != current.as_str() {
+    if row.for_status != Some(current) {
         return Err(LinkError::WrongStatus {
-            issued_for: row.for_status.clone(),
+            issued_for: row
+                .for_status
+                .map_or("an unknown status", Status::as_str)
+                .to_owned(),
             current,
         });
     }

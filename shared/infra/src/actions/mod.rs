@@ -136,7 +136,7 @@ pub(crate) async fn perform_in(
             d.attempt,
             d.amount.amount_minor,
             d.amount.currency.as_str(),
-            method.as_str(),
+            *method,
         )
         .await?;
     }

@@ -13,8 +13,9 @@ pub struct TokenRow {
     pub lead_id: Uuid,
     /// The action's name (`approve`, `reject`...).
     pub action: String,
-    /// The lead's status the link was issued for (a string: unknown values are refused later).
-    pub for_status: String,
+    /// The lead's status the link was issued for; `None` when it is not a status this build
+    /// knows (a newer release wrote it): such a link is refused as issued for another status.
+    pub for_status: Option<Status>,
     /// The whole action as JSON (`{"action": "approve", "deposit_minor": null}`).
     pub params: serde_json::Value,
     pub created_at: DateTime<Utc>,
@@ -29,7 +30,7 @@ fn from_row(r: &sqlx::postgres::PgRow) -> Result<TokenRow, sqlx::Error> {
         id: r.try_get("id")?,
         lead_id: r.try_get("lead_id")?,
         action: r.try_get("action")?,
-        for_status: r.try_get("for_status")?,
+        for_status: r.try_get::<&str, _>("for_status")?.parse().ok(),
         params: r.try_get("params")?,
         created_at: r.try_get("created_at")?,
         expires_at: r.try_get("expires_at")?,

@@ -2,9 +2,55 @@
 //! by lead + attempt (the checkout job), by session id (Stripe's checkout events), by payment
 //! intent (`charge.refunded`) or by expiry (the sweep).
 
+use super::text::{decode_error, text_enum};
 use chrono::{DateTime, Utc};
+use inkline_core::conversation::PaymentMethod;
 use sqlx::{PgConnection, PgExecutor, Row};
 use uuid::Uuid;
+
+text_enum! {
+    /// Where one deposit attempt stands (`deposits.status`). The lead's own status lives on
+    /// `leads`; this is the money's.
+    pub enum AttemptStatus {
+        /// The link is open.
+        Pending = "pending",
+        /// Completed with a delayed method (bank debit...): the async events decide.
+        Processing = "processing",
+        Paid = "paid",
+        /// The link ran out (Stripe's event or our sweep).
+        Expired = "expired",
+        /// A delayed payment failed.
+        Failed = "failed",
+        /// We expired the session ourselves (a newer link replaced it).
+        Cancelled = "cancelled",
+        /// All of it went back.
+        Refunded = "refunded",
+    }
+}
+
+impl AttemptStatus {
+    /// The money arrived (and maybe went back again).
+    pub fn is_paid(self) -> bool {
+        matches!(self, AttemptStatus::Paid | AttemptStatus::Refunded)
+    }
+
+    /// Stripe may still report a payment or a failure for it.
+    pub fn is_open(self) -> bool {
+        matches!(self, AttemptStatus::Pending | AttemptStatus::Processing)
+    }
+}
+
+/// `deposits.method` as the core's [`PaymentMethod`].
+fn method_of(text: &str) -> Result<PaymentMethod, sqlx::Error> {
+    [
+        PaymentMethod::Stripe,
+        PaymentMethod::Cash,
+        PaymentMethod::Bank,
+    ]
+    .into_iter()
+    .find(|m| m.as_str() == text)
+    .ok_or_else(|| decode_error("PaymentMethod", text))
+}
 
 /// A deposit row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,10 +61,8 @@ pub struct DepositRow {
     pub amount_minor: i64,
     /// Upper-case ISO 4217.
     pub currency: String,
-    /// `stripe`, `cash` or `bank`.
-    pub method: String,
-    /// `pending`, `processing`, `paid`, `expired`, `failed`, `cancelled` or `refunded`.
-    pub status: String,
+    pub method: PaymentMethod,
+    pub status: AttemptStatus,
     pub checkout_session_id: Option<String>,
     pub url: Option<String>,
     pub expires_at: Option<DateTime<Utc>>,
@@ -38,7 +82,7 @@ fn from_row(r: &sqlx::postgres::PgRow) -> Result<DepositRow, sqlx::Error> {
         attempt: r.try_get("attempt")?,
         amount_minor: r.try_get("amount_minor")?,
         currency: r.try_get("currency")?,
-        method: r.try_get("method")?,
+        method: method_of(r.try_get("method")?)?,
         status: r.try_get("status")?,
         checkout_session_id: r.try_get("checkout_session_id")?,
         url: r.try_get("url")?,
@@ -88,7 +132,7 @@ pub async fn insert_offline(
     attempt: u32,
     amount_minor: i64,
     currency: &str,
-    method: &str,
+    method: PaymentMethod,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO deposits (id, lead_id, attempt, amount_minor, currency, method, status, paid_at)
@@ -100,7 +144,7 @@ pub async fn insert_offline(
     .bind(i32::try_from(attempt).unwrap_or(i32::MAX))
     .bind(amount_minor)
     .bind(currency)
-    .bind(method)
+    .bind(method.as_str())
     .execute(tx)
     .await?;
     Ok(())
@@ -172,7 +216,11 @@ pub async fn lock_by_payment_intent(
 }
 
 /// Sets the status of one row.
-pub async fn set_status(tx: &mut PgConnection, id: Uuid, status: &str) -> Result<(), sqlx::Error> {
+pub async fn set_status(
+    tx: &mut PgConnection,
+    id: Uuid,
+    status: AttemptStatus,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE deposits SET status = $2, updated_at = now() WHERE id = $1")
         .bind(id)
         .bind(status)
@@ -283,4 +331,28 @@ pub async fn latest_for_lead(
     .fetch_optional(db)
     .await?;
     row.as_ref().map(from_row).transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_and_methods_are_the_columns_checks() {
+        let sql = include_str!("../../../../migrations/20261125000021_deposits.sql");
+        let statuses: Vec<_> = AttemptStatus::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(
+            super::super::text::check_values(sql, "deposits", "status"),
+            statuses
+        );
+        let methods = super::super::text::check_values(sql, "deposits", "method");
+        for m in &methods {
+            assert_eq!(
+                method_of(m).map(PaymentMethod::as_str).ok(),
+                Some(m.as_str())
+            );
+        }
+        assert_eq!(methods.len(), 3);
+        assert!("open".parse::<AttemptStatus>().is_err());
+    }
 }

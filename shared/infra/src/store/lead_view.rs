@@ -2,11 +2,14 @@
 //! admin API, the console and tests all use this one projection), keyset pagination with an
 //! opaque cursor, and the transcript, history and audit events of one lead.
 
+use super::messages::{Direction, MessageStatus};
+use super::system_events::severity_of;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use inkline_core::conversation::LeadState;
+use inkline_core::conversation::{LeadState, Severity};
 use inkline_core::domain::Status;
+use inkline_core::webhook::whatsapp::Delivery;
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::postgres::PgRow;
@@ -53,12 +56,12 @@ pub struct HistoryEntry {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TranscriptEntry {
     /// `in` (from the client) or `out` (to the client).
-    pub direction: String,
+    pub direction: Direction,
     pub kind: String,
     pub text: Option<String>,
     pub at: DateTime<Utc>,
     /// `sent`, `delivered`, `read` or `failed` for outbound messages Meta has seen; null otherwise.
-    pub delivery: Option<String>,
+    pub delivery: Option<Delivery>,
     /// The stored body (interactive choices, template parameters, image ids), for rich views.
     pub body: Value,
     /// Why an unsent outbound message is parked (its send job in the dead-letter queue, or the
@@ -72,7 +75,7 @@ pub struct TranscriptEntry {
 pub struct ArtistNotification {
     pub text: Option<String>,
     pub at: DateTime<Utc>,
-    pub delivery: Option<String>,
+    pub delivery: Option<Delivery>,
     /// Why it is parked, as in [`TranscriptEntry::parked`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parked: Option<String>,
@@ -83,7 +86,7 @@ pub struct ArtistNotification {
 pub struct EventEntry {
     pub at: DateTime<Utc>,
     pub kind: String,
-    pub severity: String,
+    pub severity: Severity,
     pub detail: Value,
 }
 
@@ -314,15 +317,6 @@ pub async fn history(
 /// The parked reason of a message row that is still unsent, else NULL.
 const PARKED: &str = "CASE WHEN status = 'queued' AND parked_at IS NOT NULL THEN COALESCE(parked_reason, 'parked') END AS parked";
 
-/// What a message row's status says about delivery, in the API's words.
-fn delivery_of(status: &str) -> Option<String> {
-    match status {
-        "sent" | "delivered" | "read" | "failed" => Some(status.to_owned()),
-        "undeliverable" => Some("failed".to_owned()),
-        _ => None,
-    }
-}
-
 /// The chat with the client, oldest first (notifications to the artist are not part of it).
 pub async fn transcript(
     db: impl PgExecutor<'_>,
@@ -338,13 +332,13 @@ pub async fn transcript(
     let entries = rows
         .iter()
         .map(|r| {
-            let status: String = r.try_get("status")?;
+            let status: MessageStatus = r.try_get("status")?;
             Ok(TranscriptEntry {
                 direction: r.try_get("direction")?,
                 kind: r.try_get("kind")?,
                 text: r.try_get("text")?,
                 at: r.try_get("at")?,
-                delivery: delivery_of(&status),
+                delivery: status.delivery(),
                 body: r.try_get("body")?,
                 parked: r.try_get("parked")?,
             })
@@ -367,11 +361,11 @@ pub async fn artist_notifications(
     let entries = rows
         .iter()
         .map(|r| {
-            let status: String = r.try_get("status")?;
+            let status: MessageStatus = r.try_get("status")?;
             Ok(ArtistNotification {
                 text: r.try_get("text")?,
                 at: r.try_get("created_at")?,
-                delivery: delivery_of(&status),
+                delivery: status.delivery(),
                 parked: r.try_get("parked")?,
             })
         })
@@ -396,7 +390,7 @@ pub async fn events(
             Ok(EventEntry {
                 at: r.try_get("at")?,
                 kind: r.try_get("kind")?,
-                severity: r.try_get("severity")?,
+                severity: severity_of(r.try_get("severity")?)?,
                 detail: r.try_get("detail")?,
             })
         })
@@ -456,9 +450,14 @@ mod tests {
 
     #[test]
     fn delivery_words_follow_the_api() {
-        assert_eq!(delivery_of("queued"), None);
-        assert_eq!(delivery_of("received"), None);
-        assert_eq!(delivery_of("read").as_deref(), Some("read"));
-        assert_eq!(delivery_of("undeliverable").as_deref(), Some("failed"));
+        let word = |s: MessageStatus| s.delivery().map(|d| serde_json::json!(d));
+        assert_eq!(word(MessageStatus::Queued), None);
+        assert_eq!(word(MessageStatus::Received), None);
+        assert_eq!(word(MessageStatus::Read), Some(serde_json::json!("read")));
+        assert_eq!(
+            word(MessageStatus::Undeliverable),
+            Some(serde_json::json!("failed"))
+        );
+        assert_eq!(serde_json::json!(Direction::Out), serde_json::json!("out"));
     }
 }

@@ -17,6 +17,7 @@ pub mod processed;
 pub mod reminders;
 pub mod retention;
 pub mod system_events;
+pub mod text;
 
 impl From<sqlx::Error> for leads::LeadError {
     fn from(e: sqlx::Error) -> Self {

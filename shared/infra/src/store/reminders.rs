@@ -4,6 +4,24 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor, Row};
 use uuid::Uuid;
 
+/// What a reminder is for (`reminders.kind`). The engine names the kinds it schedules; a kind
+/// this build does not know is kept as written (the reminders role records it and moves on).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReminderKind {
+    /// Time passed for the lead: feed `Event::Tick` to the engine (the engine's `TICK_REMINDER`).
+    Tick,
+    Unknown(String),
+}
+
+impl ReminderKind {
+    fn parse(text: String) -> ReminderKind {
+        match text.as_str() {
+            "tick" => ReminderKind::Tick,
+            _ => ReminderKind::Unknown(text),
+        }
+    }
+}
+
 /// Schedules a reminder, replacing a pending one of the same kind.
 pub async fn schedule(
     tx: &mut PgConnection,
@@ -58,8 +76,11 @@ pub async fn due(db: impl PgExecutor<'_>, limit: i64) -> Result<Vec<(Uuid, Uuid)
 
 /// Marks a reminder fired if it is still due, pending and not parked; its kind, or `None` when
 /// another replica fired it first or it was cancelled meanwhile.
-pub async fn mark_fired(tx: &mut PgConnection, id: Uuid) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar(
+pub async fn mark_fired(
+    tx: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<ReminderKind>, sqlx::Error> {
+    let kind: Option<String> = sqlx::query_scalar(
         "UPDATE reminders SET fired_at = now()
          WHERE id = $1 AND fired_at IS NULL AND cancelled_at IS NULL AND parked_at IS NULL
            AND due_at <= now()
@@ -67,5 +88,6 @@ pub async fn mark_fired(tx: &mut PgConnection, id: Uuid) -> Result<Option<String
     )
     .bind(id)
     .fetch_optional(tx)
-    .await
+    .await?;
+    Ok(kind.map(ReminderKind::parse))
 }
