@@ -33,7 +33,7 @@ pub async fn show(
         return Err(PageError::forbidden());
     }
     let stats = queues::stats(&state.bus).await;
-    let db_ok = sqlx::query("SELECT 1").execute(&state.pool).await.is_ok();
+    let db_ok = infra::store::db::ping(&state.pool).await;
     let parked = messages::parked(&state.pool, None, PARKED_SHOWN).await;
     let body = html! {
         h1 { "Queues" }

@@ -10,7 +10,7 @@ use infra::decisions::Locked;
 use infra::metrics::metrics;
 use infra::store::artists::Artist;
 use infra::store::deposits::{self, AttemptStatus, DepositRow};
-use infra::store::leads::LeadRow;
+use infra::store::leads::{self, LeadRow};
 use infra::store::outbound;
 use infra::store::{processed, system_events};
 use inkline_core::conversation::copy::Phrases;
@@ -139,14 +139,6 @@ async fn begin_event<'p>(
         .map(|locked| (tx, locked)))
 }
 
-/// `id` when it is a lead of ours (a session's metadata is not ours to trust).
-async fn existing_lead(pool: &PgPool, id: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM leads WHERE id = $1")
-        .bind(id)
-        .fetch_optional(pool)
-        .await
-}
-
 /// The lead id a session or charge names in its metadata (for the audit trail only).
 fn named_lead(metadata: &std::collections::BTreeMap<String, String>) -> Option<Uuid> {
     metadata.get("lead_id").and_then(|l| l.parse().ok())
@@ -165,7 +157,7 @@ async fn session_event(
         // budget) rather than record the event without its effect.
         if !last_try
             && let Some(named) = named_lead(&s.metadata)
-            && existing_lead(pool, named).await?.is_some()
+            && leads::exists(pool, named).await?
         {
             return Ok(Outcome::Retry(format!(
                 "session {} of lead {named} is not recorded yet",
@@ -351,8 +343,8 @@ async fn unknown(
     tracing::warn!(event = %evt.id, kind = %evt.event_type, "Stripe event for a session or charge Inkline did not create; recorded");
     // Only name a lead that exists (the metadata is not ours to trust).
     let lead = match named {
-        Some(id) => existing_lead(pool, id).await?,
-        None => None,
+        Some(id) if leads::exists(pool, id).await? => Some(id),
+        _ => None,
     };
     record_only(
         pool,

@@ -17,7 +17,7 @@
 //! `Effect::Send`, which `decisions` turns into tokens with [`append`].
 
 use super::{ActionError, ActionOutcome, perform_in};
-use crate::store::action_tokens;
+use crate::store::{action_tokens, leads};
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use inkline_core::conversation::{ActionLink, ArtistAction};
@@ -181,23 +181,6 @@ fn check(
     serde_json::from_value(row.params.clone()).map_err(|_| LinkError::Unknown)
 }
 
-async fn status_of(
-    db: impl sqlx::PgExecutor<'_>,
-    lead_id: Uuid,
-    lock: bool,
-) -> Result<Option<Status>, sqlx::Error> {
-    let sql = if lock {
-        "SELECT status FROM leads WHERE id = $1 FOR UPDATE"
-    } else {
-        "SELECT status FROM leads WHERE id = $1"
-    };
-    let s: Option<String> = sqlx::query_scalar(sql)
-        .bind(lead_id)
-        .fetch_optional(db)
-        .await?;
-    Ok(s.and_then(|s| s.parse().ok()))
-}
-
 /// What `token` would do now, without doing it (the GET confirmation page).
 pub async fn peek(
     pool: &PgPool,
@@ -210,7 +193,7 @@ pub async fn peek(
     let row = action_tokens::by_hash(pool, &hash(token))
         .await?
         .ok_or(LinkError::Unknown)?;
-    let status = status_of(pool, row.lead_id, false)
+    let status = leads::status_of(pool, row.lead_id)
         .await?
         .ok_or(LinkError::Unknown)?;
     let action = check(&row, now, status)?;
@@ -237,7 +220,7 @@ pub async fn redeem(
     let row = action_tokens::lock_by_hash(&mut tx, &hash(token))
         .await?
         .ok_or(LinkError::Unknown)?;
-    let status = status_of(&mut *tx, row.lead_id, true)
+    let status = leads::lock_status(&mut tx, row.lead_id)
         .await?
         .ok_or(LinkError::Unknown)?;
     let action = check(&row, now, status)?;

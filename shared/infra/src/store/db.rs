@@ -29,6 +29,11 @@ pub async fn connect(cfg: &DbConfig) -> Result<PgPool, sqlx::Error> {
         .await
 }
 
+/// Whether the database answers a trivial query right now (readiness checks).
+pub async fn ping(pool: &PgPool) -> bool {
+    sqlx::query("SELECT 1").execute(pool).await.is_ok()
+}
+
 /// Postgres ends a session that sits inside a transaction doing nothing for this long.
 const IDLE_IN_TRANSACTION: Duration = Duration::from_secs(120);
 

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use inkline_core::conversation::LeadState;
 use inkline_core::domain::{Status, Transition};
-use sqlx::{PgConnection, Row};
+use sqlx::{PgConnection, PgExecutor, Row};
 use uuid::Uuid;
 
 /// A lead row as the workers use it.
@@ -92,6 +92,33 @@ pub async fn lock(tx: &mut PgConnection, id: Uuid) -> Result<Option<LeadRow>, Le
     .fetch_optional(tx)
     .await?;
     row.map(from_row).transpose()
+}
+
+/// A lead's status, unlocked (`None`: no such lead, or a status this build does not know).
+pub async fn status_of(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Status>, sqlx::Error> {
+    let s: Option<String> = sqlx::query_scalar("SELECT status FROM leads WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db)
+        .await?;
+    Ok(s.and_then(|s| s.parse().ok()))
+}
+
+/// [`status_of`], locking the lead's row for this transaction.
+pub async fn lock_status(tx: &mut PgConnection, id: Uuid) -> Result<Option<Status>, sqlx::Error> {
+    let s: Option<String> = sqlx::query_scalar("SELECT status FROM leads WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .fetch_optional(tx)
+        .await?;
+    Ok(s.and_then(|s| s.parse().ok()))
+}
+
+/// Whether a lead with this id exists (an id from outside, e.g. Stripe metadata, is not ours to
+/// trust).
+pub async fn exists(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM leads WHERE id = $1)")
+        .bind(id)
+        .fetch_one(db)
+        .await
 }
 
 /// The lifecycle timestamp column first set when a lead reaches `status`.

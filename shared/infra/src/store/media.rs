@@ -1,6 +1,6 @@
 //! Inbound media references: what was downloaded, verified and where its bytes are kept.
 
-use sqlx::PgExecutor;
+use sqlx::{PgExecutor, Row};
 use uuid::Uuid;
 
 /// A downloaded, verified media object.
@@ -48,6 +48,37 @@ pub async fn record(db: impl PgExecutor<'_>, m: &StoredMedia<'_>) -> Result<(), 
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// Where the bytes of a downloaded media object are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaFile {
+    /// Relative to `MEDIA_DIR`.
+    pub storage_path: String,
+    pub mime_type: String,
+}
+
+/// The newest download of `media_id`, of the artist with slug `artist` (of any artist when None).
+pub async fn find(
+    db: impl PgExecutor<'_>,
+    media_id: &str,
+    artist: Option<&str>,
+) -> Result<Option<MediaFile>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT m.storage_path, m.mime_type FROM media m JOIN artists a ON a.id = m.artist_id
+         WHERE m.media_id = $1 AND ($2::text IS NULL OR a.slug = $2) ORDER BY m.fetched_at DESC LIMIT 1",
+    )
+    .bind(media_id)
+    .bind(artist)
+    .fetch_optional(db)
+    .await?;
+    row.map(|r| {
+        Ok(MediaFile {
+            storage_path: r.try_get("storage_path")?,
+            mime_type: r.try_get("mime_type")?,
+        })
+    })
+    .transpose()
 }
 
 /// The lowercase hex sha256 of `bytes` (what Meta's media metadata gives to check against).

@@ -5,6 +5,7 @@ pub mod artists;
 pub mod db;
 pub mod deposits;
 pub mod failures;
+pub mod funnel;
 pub mod lead_view;
 pub mod leads;
 pub mod media;

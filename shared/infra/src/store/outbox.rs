@@ -5,6 +5,25 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor, Row};
 use uuid::Uuid;
 
+/// The channel an insert into `outbox` notifies (the trigger in the foundation migration).
+pub const NOTIFY_CHANNEL: &str = "inkline_outbox";
+
+/// A connection listening for new outbox rows (the relays wake on it instead of polling).
+pub async fn listen(pool: &sqlx::PgPool) -> Result<sqlx::postgres::PgListener, sqlx::Error> {
+    let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+    listener.listen(NOTIFY_CHANNEL).await?;
+    Ok(listener)
+}
+
+/// Wakes the relays now rather than at their next poll.
+pub async fn notify(db: impl PgExecutor<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_notify($1, '')")
+        .bind(NOTIFY_CHANNEL)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 /// Adds a message for `topic` (a queue name). `id` becomes the AMQP message id, which consumers
 /// use to drop the duplicates a relay crash can cause.
 pub async fn insert(
