@@ -12,13 +12,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use infra::actions::ActionError;
+use infra::store::ids::LeadId;
 use infra::store::lead_view::{self, LeadJson};
 use infra::store::messages::Direction;
 use inkline_core::conversation::Severity;
 use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::Value;
-use uuid::Uuid;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ShowQuery {
@@ -32,7 +32,7 @@ enum Flash {
 }
 
 async fn load(state: &AppState, who: &SignedIn, id: &str) -> Result<LeadJson, PageError> {
-    let id: Uuid = id.parse().map_err(|_| PageError::not_found())?;
+    let id: LeadId = id.parse().map_err(|_| PageError::not_found())?;
     let lead = lead_view::detail(&state.pool, id)
         .await?
         .ok_or_else(PageError::not_found)?;

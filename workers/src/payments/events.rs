@@ -10,6 +10,7 @@ use infra::decisions::Locked;
 use infra::metrics::metrics;
 use infra::store::artists::Artist;
 use infra::store::deposits::{self, AttemptStatus, DepositRow};
+use infra::store::ids::LeadId;
 use infra::store::leads::{self, LeadRow};
 use infra::store::outbound;
 use infra::store::{processed, system_events};
@@ -127,7 +128,7 @@ async fn record_only(
 async fn begin_event<'p>(
     pool: &'p PgPool,
     evt: &StripeEvent,
-    lead_id: Uuid,
+    lead_id: LeadId,
 ) -> anyhow::Result<Option<(sqlx::Transaction<'p, sqlx::Postgres>, Locked)>> {
     let mut tx = pool.begin().await?;
     if !processed::first_time(&mut tx, "stripe", &evt.id).await? {
@@ -140,7 +141,7 @@ async fn begin_event<'p>(
 }
 
 /// The lead id a session or charge names in its metadata (for the audit trail only).
-fn named_lead(metadata: &std::collections::BTreeMap<String, String>) -> Option<Uuid> {
+fn named_lead(metadata: &std::collections::BTreeMap<String, String>) -> Option<LeadId> {
     metadata.get("lead_id").and_then(|l| l.parse().ok())
 }
 
@@ -192,7 +193,7 @@ async fn session_event(
             system_events::record(
                 &mut *tx,
                 Some(artist.id),
-                Some(lead.id),
+                Some(lead.id.uuid()),
                 "stripe_payment_status_unexpected",
                 Severity::Warning,
                 detail,
@@ -223,7 +224,7 @@ async fn session_event(
             system_events::record(
                 &mut *tx,
                 Some(artist.id),
-                Some(lead.id),
+                Some(lead.id.uuid()),
                 "stripe_event_out_of_order",
                 Severity::Info,
                 detail,
@@ -272,7 +273,7 @@ async fn paid(
         system_events::record(
             &mut *tx,
             Some(artist.id),
-            Some(lead.id),
+            Some(lead.id.uuid()),
             "stripe_amount_mismatch",
             Severity::Error,
             detail,
@@ -324,7 +325,7 @@ async fn alert_artist(
     outbound::enqueue_send(
         tx,
         artist.id,
-        Some(lead.id),
+        Some(lead.id.uuid()),
         Recipient::Artist,
         to,
         body,
@@ -337,13 +338,13 @@ async fn alert_artist(
 async fn unknown(
     pool: &PgPool,
     evt: &StripeEvent,
-    named: Option<Uuid>,
+    named: Option<LeadId>,
     detail: serde_json::Value,
 ) -> anyhow::Result<Outcome> {
     tracing::warn!(event = %evt.id, kind = %evt.event_type, "Stripe event for a session or charge Inkline did not create; recorded");
     // Only name a lead that exists (the metadata is not ours to trust).
     let lead = match named {
-        Some(id) if leads::exists(pool, id).await? => Some(id),
+        Some(id) if leads::exists(pool, id).await? => Some(id.uuid()),
         _ => None,
     };
     record_only(
@@ -415,7 +416,7 @@ async fn refund_known_payment(
     pool: &PgPool,
     evt: &StripeEvent,
     c: &ChargeObject,
-    lead_id: Uuid,
+    lead_id: LeadId,
     pi: &str,
     cid: &str,
 ) -> anyhow::Result<Outcome> {
@@ -438,7 +439,7 @@ async fn refund_unseen_payment(
     evt: &StripeEvent,
     c: &ChargeObject,
     session: &CheckoutSession,
-    lead_id: Uuid,
+    lead_id: LeadId,
     cid: &str,
 ) -> anyhow::Result<Outcome> {
     let Some((mut tx, locked)) = begin_event(pool, evt, lead_id).await? else {
@@ -463,7 +464,7 @@ async fn refund_unseen_payment(
                 system_events::record(
                     &mut *tx,
                     Some(artist.id),
-                    Some(lead.id),
+                    Some(lead.id.uuid()),
                     "stripe_refund_of_unaccepted_payment",
                     Severity::Warning,
                     detail,

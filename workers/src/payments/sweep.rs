@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use infra::config::ParkingConfig;
 use infra::shutdown::Shutdown;
 use infra::store::deposits::{self, AttemptStatus};
+use infra::store::ids::LeadId;
 use infra::store::parking::Loop;
 use inkline_core::conversation::{ExpiryReason, PaymentEvent};
 use sqlx::PgPool;
@@ -43,7 +44,7 @@ pub async fn sweep_expired(
 async fn expire_one(
     pool: &PgPool,
     id: Uuid,
-    lead_id: Uuid,
+    lead_id: LeadId,
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
     let mut tx = pool.begin().await?;

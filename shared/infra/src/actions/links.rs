@@ -17,6 +17,7 @@
 //! `Effect::Send`, which `decisions` turns into tokens with [`append`].
 
 use super::{ActionError, ActionOutcome, perform_in};
+use crate::store::ids::LeadId;
 use crate::store::{action_tokens, leads};
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
@@ -25,7 +26,6 @@ use inkline_core::domain::{MessageBody, Status};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
-use uuid::Uuid;
 
 /// Random bytes per token (256 bits).
 const TOKEN_BYTES: usize = 32;
@@ -63,7 +63,7 @@ impl From<ActionError> for LinkError {
 /// What a usable link will do, for the confirmation page.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LinkPreview {
-    pub lead_id: Uuid,
+    pub lead_id: LeadId,
     pub action: ArtistAction,
     /// `action.describe()`.
     pub description: String,
@@ -113,7 +113,7 @@ fn well_formed(token: &str) -> bool {
 /// once, never stored).
 pub async fn issue(
     tx: &mut PgConnection,
-    lead_id: Uuid,
+    lead_id: LeadId,
     action: &ArtistAction,
     for_status: Status,
     ttl: Duration,
@@ -139,7 +139,7 @@ pub async fn issue(
 /// status after the decision, valid for `ttl`.
 pub async fn append(
     tx: &mut PgConnection,
-    lead_id: Uuid,
+    lead_id: LeadId,
     ttl: Duration,
     for_status: Status,
     body: &MessageBody,

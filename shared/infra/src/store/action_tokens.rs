@@ -1,6 +1,7 @@
 //! Artist action links: only the SHA-256 of a token is stored, with the lead, the action, the
 //! status it was issued for and its lifetime. Minting and redeeming live in `actions::links`.
 
+use super::ids::LeadId;
 use chrono::{DateTime, Utc};
 use inkline_core::domain::Status;
 use sqlx::{PgConnection, PgExecutor, Row};
@@ -10,7 +11,7 @@ use uuid::Uuid;
 #[derive(Debug, Clone, PartialEq)]
 pub struct TokenRow {
     pub id: Uuid,
-    pub lead_id: Uuid,
+    pub lead_id: LeadId,
     /// The action's name (`approve`, `reject`...).
     pub action: String,
     /// The lead's status the link was issued for; `None` when it is not a status this build
@@ -43,7 +44,7 @@ fn from_row(r: &sqlx::postgres::PgRow) -> Result<TokenRow, sqlx::Error> {
 pub async fn insert(
     tx: &mut PgConnection,
     token_hash: &[u8],
-    lead_id: Uuid,
+    lead_id: LeadId,
     action: &str,
     for_status: Status,
     params: &serde_json::Value,

@@ -160,7 +160,8 @@ mod tests {
         assert!(caused_by_unavailable(outage.as_ref()));
         let lead = anyhow::Error::new(LeadError::Db(sqlx::Error::PoolClosed));
         assert!(caused_by_unavailable(lead.as_ref()));
-        let corrupt = anyhow::Error::new(LeadError::Corrupt(uuid::Uuid::nil(), "bad".into()));
+        let corrupt =
+            anyhow::Error::new(LeadError::Corrupt(uuid::Uuid::nil().into(), "bad".into()));
         assert!(!caused_by_unavailable(corrupt.as_ref()));
         let row = anyhow::Error::new(LeadError::Db(sqlx::Error::RowNotFound)).context("expiring");
         assert!(!caused_by_unavailable(row.as_ref()));

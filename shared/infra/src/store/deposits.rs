@@ -2,6 +2,7 @@
 //! by lead + attempt (the checkout job), by session id (Stripe's checkout events), by payment
 //! intent (`charge.refunded`) or by expiry (the sweep).
 
+use super::ids::LeadId;
 use super::text::{decode_error, text_enum};
 use chrono::{DateTime, Utc};
 use inkline_core::conversation::PaymentMethod;
@@ -56,7 +57,7 @@ fn method_of(text: &str) -> Result<PaymentMethod, sqlx::Error> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DepositRow {
     pub id: Uuid,
-    pub lead_id: Uuid,
+    pub lead_id: LeadId,
     pub attempt: i32,
     pub amount_minor: i64,
     /// Upper-case ISO 4217.
@@ -99,7 +100,7 @@ fn from_row(r: &sqlx::postgres::PgRow) -> Result<DepositRow, sqlx::Error> {
 #[allow(clippy::too_many_arguments)]
 pub async fn insert_checkout(
     tx: &mut PgConnection,
-    lead_id: Uuid,
+    lead_id: LeadId,
     attempt: u32,
     amount_minor: i64,
     currency: &str,
@@ -128,7 +129,7 @@ pub async fn insert_checkout(
 /// A deposit the artist recorded as paid outside Stripe (`cash` or `bank`).
 pub async fn insert_offline(
     tx: &mut PgConnection,
-    lead_id: Uuid,
+    lead_id: LeadId,
     attempt: u32,
     amount_minor: i64,
     currency: &str,
@@ -153,7 +154,7 @@ pub async fn insert_offline(
 /// Whether (lead, attempt) already has its row.
 pub async fn exists(
     db: impl PgExecutor<'_>,
-    lead_id: Uuid,
+    lead_id: LeadId,
     attempt: u32,
 ) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM deposits WHERE lead_id = $1 AND attempt = $2)")
@@ -167,7 +168,7 @@ pub async fn exists(
 pub async fn lead_of_session(
     db: impl PgExecutor<'_>,
     session_id: &str,
-) -> Result<Option<Uuid>, sqlx::Error> {
+) -> Result<Option<LeadId>, sqlx::Error> {
     sqlx::query_scalar("SELECT lead_id FROM deposits WHERE checkout_session_id = $1")
         .bind(session_id)
         .fetch_optional(db)
@@ -178,7 +179,7 @@ pub async fn lead_of_session(
 pub async fn lead_of_payment_intent(
     db: impl PgExecutor<'_>,
     payment_intent: &str,
-) -> Result<Option<Uuid>, sqlx::Error> {
+) -> Result<Option<LeadId>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT lead_id FROM deposits WHERE payment_intent = $1 ORDER BY attempt DESC LIMIT 1",
     )
@@ -272,7 +273,7 @@ pub async fn due_for_expiry(
     db: impl PgExecutor<'_>,
     now: DateTime<Utc>,
     limit: i64,
-) -> Result<Vec<(Uuid, Uuid)>, sqlx::Error> {
+) -> Result<Vec<(Uuid, LeadId)>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT id, lead_id FROM deposits
          WHERE status = 'pending' AND expires_at <= $1 AND expiry_parked_at IS NULL
@@ -308,7 +309,7 @@ pub async fn lock_due(
 /// Every attempt of a lead, newest first (the console's lead view shows the first).
 pub async fn for_lead(
     db: impl PgExecutor<'_>,
-    lead_id: Uuid,
+    lead_id: LeadId,
 ) -> Result<Vec<DepositRow>, sqlx::Error> {
     let rows = sqlx::query(&format!(
         "SELECT {COLS} FROM deposits WHERE lead_id = $1 ORDER BY attempt DESC"
@@ -322,7 +323,7 @@ pub async fn for_lead(
 /// The newest attempt of a lead.
 pub async fn latest_for_lead(
     db: impl PgExecutor<'_>,
-    lead_id: Uuid,
+    lead_id: LeadId,
 ) -> Result<Option<DepositRow>, sqlx::Error> {
     let row = sqlx::query(&format!(
         "SELECT {COLS} FROM deposits WHERE lead_id = $1 ORDER BY attempt DESC LIMIT 1"

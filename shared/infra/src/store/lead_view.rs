@@ -2,6 +2,7 @@
 //! admin API, the console and tests all use this one projection), keyset pagination with an
 //! opaque cursor, and the transcript, history and audit events of one lead.
 
+use super::ids::LeadId;
 use super::messages::{Direction, MessageStatus};
 use super::system_events::severity_of;
 use base64::Engine;
@@ -14,13 +15,12 @@ use serde::Serialize;
 use serde_json::Value;
 use sqlx::postgres::PgRow;
 use sqlx::{PgExecutor, PgPool, Row};
-use uuid::Uuid;
 
 /// One lead as INTERFACES.md "Lead JSON" spells it. `history` and `transcript` are only present
 /// on the detail view (`GET /admin/leads/{id}`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LeadJson {
-    pub id: Uuid,
+    pub id: LeadId,
     /// The artist's slug.
     pub artist: String,
     pub wa_id: String,
@@ -106,7 +106,7 @@ pub struct LeadFilter {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cursor {
     pub created_at: DateTime<Utc>,
-    pub id: Uuid,
+    pub id: LeadId,
 }
 
 /// A cursor string that was not made by [`Cursor::encode`].
@@ -271,7 +271,10 @@ fn like_pattern(text: &str) -> String {
 }
 
 /// One lead without history or transcript.
-pub async fn summary(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<LeadJson>, LeadViewError> {
+pub async fn summary(
+    db: impl PgExecutor<'_>,
+    id: LeadId,
+) -> Result<Option<LeadJson>, LeadViewError> {
     let row = sqlx::query(&format!(
         "SELECT {COLS} FROM leads l JOIN artists a ON a.id = l.artist_id WHERE l.id = $1"
     ))
@@ -282,7 +285,7 @@ pub async fn summary(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<LeadJso
 }
 
 /// One lead with its status history and the transcript of the chat with the client.
-pub async fn detail(db: &PgPool, id: Uuid) -> Result<Option<LeadJson>, LeadViewError> {
+pub async fn detail(db: &PgPool, id: LeadId) -> Result<Option<LeadJson>, LeadViewError> {
     let Some(mut lead) = summary(db, id).await? else {
         return Ok(None);
     };
@@ -294,7 +297,7 @@ pub async fn detail(db: &PgPool, id: Uuid) -> Result<Option<LeadJson>, LeadViewE
 /// The status history, oldest first.
 pub async fn history(
     db: impl PgExecutor<'_>,
-    id: Uuid,
+    id: LeadId,
 ) -> Result<Vec<HistoryEntry>, LeadViewError> {
     let rows = sqlx::query("SELECT from_status, to_status, at, cause FROM lead_status_history WHERE lead_id = $1 ORDER BY id")
         .bind(id)
@@ -320,7 +323,7 @@ const PARKED: &str = "CASE WHEN status = 'queued' AND parked_at IS NOT NULL THEN
 /// The chat with the client, oldest first (notifications to the artist are not part of it).
 pub async fn transcript(
     db: impl PgExecutor<'_>,
-    id: Uuid,
+    id: LeadId,
 ) -> Result<Vec<TranscriptEntry>, LeadViewError> {
     let rows = sqlx::query(&format!(
         "SELECT direction, kind, text, body, status, COALESCE(provider_at, created_at) AS at, {PARKED} FROM messages
@@ -350,7 +353,7 @@ pub async fn transcript(
 /// Notifications about this lead sent to the artist's own number, oldest first.
 pub async fn artist_notifications(
     db: impl PgExecutor<'_>,
-    id: Uuid,
+    id: LeadId,
 ) -> Result<Vec<ArtistNotification>, LeadViewError> {
     let rows = sqlx::query(&format!(
         "SELECT text, status, created_at, {PARKED} FROM messages WHERE lead_id = $1 AND recipient = 'artist' ORDER BY created_at, id",
@@ -376,7 +379,7 @@ pub async fn artist_notifications(
 /// The audit events about this lead, newest first (at most `limit`).
 pub async fn events(
     db: impl PgExecutor<'_>,
-    id: Uuid,
+    id: LeadId,
     limit: i64,
 ) -> Result<Vec<EventEntry>, LeadViewError> {
     let rows = sqlx::query("SELECT at, kind, severity, detail FROM system_events WHERE lead_id = $1 ORDER BY id DESC LIMIT $2")
@@ -429,7 +432,7 @@ mod tests {
     fn cursors_round_trip_and_garbage_is_refused() {
         let c = Cursor {
             created_at: DateTime::from_timestamp_micros(1_764_064_800_123_456).unwrap(),
-            id: Uuid::now_v7(),
+            id: LeadId::new(),
         };
         assert_eq!(Cursor::parse(&c.encode()).unwrap(), c);
         for bad in [

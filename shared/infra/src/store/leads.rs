@@ -1,16 +1,16 @@
 //! Leads: get-or-create under a row lock, and the one guarded write of a new state.
 
+use super::ids::{ArtistId, LeadId};
 use chrono::{DateTime, Utc};
 use inkline_core::conversation::LeadState;
 use inkline_core::domain::{Status, Transition};
 use sqlx::{PgConnection, PgExecutor, Row};
-use uuid::Uuid;
 
 /// A lead row as the workers use it.
 #[derive(Debug, Clone)]
 pub struct LeadRow {
-    pub id: Uuid,
-    pub artist_id: Uuid,
+    pub id: LeadId,
+    pub artist_id: ArtistId,
     pub wa_id: String,
     pub state: LeadState,
     pub created_at: DateTime<Utc>,
@@ -23,15 +23,15 @@ pub enum LeadError {
     #[error("{0}")]
     Db(#[source] sqlx::Error),
     #[error("lead {id} was expected in {expected} but is not: concurrent change")]
-    Conflict { id: Uuid, expected: Status },
+    Conflict { id: LeadId, expected: Status },
     #[error("lead {0} has an unreadable state: {1}")]
-    Corrupt(Uuid, String),
+    Corrupt(LeadId, String),
 }
 
 const COLS: &str = "id, artist_id, wa_id, status, state, created_at";
 
 fn from_row(row: sqlx::postgres::PgRow) -> Result<LeadRow, LeadError> {
-    let id: Uuid = row.try_get("id")?;
+    let id: LeadId = row.try_get("id")?;
     let status: String = row.try_get("status")?;
     let status: Status =
         status
@@ -60,13 +60,13 @@ fn from_row(row: sqlx::postgres::PgRow) -> Result<LeadRow, LeadError> {
 /// Returns whether it was created.
 pub async fn lock_or_create(
     tx: &mut PgConnection,
-    artist_id: Uuid,
+    artist_id: ArtistId,
     wa_id: &str,
 ) -> Result<(LeadRow, bool), LeadError> {
     let created = sqlx::query(
         "INSERT INTO leads (id, artist_id, wa_id, status) VALUES ($1, $2, $3, 'NEW') ON CONFLICT (artist_id, wa_id) DO NOTHING",
     )
-    .bind(Uuid::now_v7())
+    .bind(LeadId::new())
     .bind(artist_id)
     .bind(wa_id)
     .execute(&mut *tx)
@@ -84,7 +84,7 @@ pub async fn lock_or_create(
 }
 
 /// Locks a lead by id.
-pub async fn lock(tx: &mut PgConnection, id: Uuid) -> Result<Option<LeadRow>, LeadError> {
+pub async fn lock(tx: &mut PgConnection, id: LeadId) -> Result<Option<LeadRow>, LeadError> {
     let row = sqlx::query(&format!(
         "SELECT {COLS} FROM leads WHERE id = $1 FOR UPDATE"
     ))
@@ -95,7 +95,7 @@ pub async fn lock(tx: &mut PgConnection, id: Uuid) -> Result<Option<LeadRow>, Le
 }
 
 /// A lead's status, unlocked (`None`: no such lead, or a status this build does not know).
-pub async fn status_of(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Status>, sqlx::Error> {
+pub async fn status_of(db: impl PgExecutor<'_>, id: LeadId) -> Result<Option<Status>, sqlx::Error> {
     let s: Option<String> = sqlx::query_scalar("SELECT status FROM leads WHERE id = $1")
         .bind(id)
         .fetch_optional(db)
@@ -104,7 +104,7 @@ pub async fn status_of(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Statu
 }
 
 /// [`status_of`], locking the lead's row for this transaction.
-pub async fn lock_status(tx: &mut PgConnection, id: Uuid) -> Result<Option<Status>, sqlx::Error> {
+pub async fn lock_status(tx: &mut PgConnection, id: LeadId) -> Result<Option<Status>, sqlx::Error> {
     let s: Option<String> = sqlx::query_scalar("SELECT status FROM leads WHERE id = $1 FOR UPDATE")
         .bind(id)
         .fetch_optional(tx)
@@ -114,7 +114,7 @@ pub async fn lock_status(tx: &mut PgConnection, id: Uuid) -> Result<Option<Statu
 
 /// Whether a lead with this id exists (an id from outside, e.g. Stripe metadata, is not ours to
 /// trust).
-pub async fn exists(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool, sqlx::Error> {
+pub async fn exists(db: impl PgExecutor<'_>, id: LeadId) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM leads WHERE id = $1)")
         .bind(id)
         .fetch_one(db)
@@ -151,7 +151,7 @@ fn lifecycle_column(status: Status) -> Option<&'static str> {
 /// status history. A lead that changed under us is a `Conflict`, never overwritten.
 pub async fn save(
     tx: &mut PgConnection,
-    id: Uuid,
+    id: LeadId,
     expected: Status,
     state: &LeadState,
     transitions: &[Transition],
@@ -201,7 +201,7 @@ pub async fn save(
 /// Records one answer in the history (latest wins).
 pub async fn record_answer(
     tx: &mut PgConnection,
-    lead_id: Uuid,
+    lead_id: LeadId,
     key: &str,
     value: &serde_json::Value,
     raw: Option<&str>,

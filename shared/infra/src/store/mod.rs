@@ -6,6 +6,7 @@ pub mod db;
 pub mod deposits;
 pub mod failures;
 pub mod funnel;
+pub mod ids;
 pub mod lead_view;
 pub mod leads;
 pub mod media;

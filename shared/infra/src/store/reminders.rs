@@ -1,5 +1,6 @@
 //! Reminders: scheduled per lead and kind, fired by the reminders worker.
 
+use super::ids::LeadId;
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor, Row};
 use uuid::Uuid;
@@ -25,7 +26,7 @@ impl ReminderKind {
 /// Schedules a reminder, replacing a pending one of the same kind.
 pub async fn schedule(
     tx: &mut PgConnection,
-    lead_id: Uuid,
+    lead_id: LeadId,
     kind: &str,
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
@@ -43,7 +44,7 @@ pub async fn schedule(
 /// Cancels pending reminders of a kind (or all).
 pub async fn cancel(
     tx: &mut PgConnection,
-    lead_id: Uuid,
+    lead_id: LeadId,
     kind: Option<&str>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
@@ -59,7 +60,7 @@ pub async fn cancel(
 
 /// Reminders due now, oldest first: not fired, cancelled or parked, and not waiting for a retry
 /// after a failure (`store::parking`). Candidates only: [`mark_fired`] re-checks under a lock.
-pub async fn due(db: impl PgExecutor<'_>, limit: i64) -> Result<Vec<(Uuid, Uuid)>, sqlx::Error> {
+pub async fn due(db: impl PgExecutor<'_>, limit: i64) -> Result<Vec<(Uuid, LeadId)>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT id, lead_id FROM reminders
          WHERE fired_at IS NULL AND cancelled_at IS NULL AND parked_at IS NULL AND due_at <= now()
