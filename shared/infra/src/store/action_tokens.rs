@@ -51,17 +51,17 @@ pub async fn insert(
     expires_at: DateTime<Utc>,
 ) -> Result<Uuid, sqlx::Error> {
     let id = Uuid::now_v7();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO action_tokens (id, token_hash, lead_id, action, for_status, params, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        id,
+        token_hash,
+        lead_id.uuid(),
+        action,
+        for_status.as_str(),
+        params,
+        expires_at,
     )
-    .bind(id)
-    .bind(token_hash)
-    .bind(lead_id)
-    .bind(action)
-    .bind(for_status.as_str())
-    .bind(params)
-    .bind(expires_at)
     .execute(tx)
     .await?;
     Ok(id)
@@ -101,10 +101,12 @@ pub async fn mark_used(
     id: Uuid,
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE action_tokens SET used_at = $2 WHERE id = $1 AND used_at IS NULL")
-        .bind(id)
-        .bind(at)
-        .execute(tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE action_tokens SET used_at = $2 WHERE id = $1 AND used_at IS NULL",
+        id,
+        at,
+    )
+    .execute(tx)
+    .await?;
     Ok(())
 }

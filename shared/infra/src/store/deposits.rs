@@ -108,19 +108,21 @@ pub async fn insert_checkout(
     url: &str,
     expires_at: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "INSERT INTO deposits (id, lead_id, attempt, amount_minor, currency, method, status, checkout_session_id, url, expires_at)
-         VALUES ($1, $2, $3, $4, $5, 'stripe', 'pending', $6, $7, $8)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          ON CONFLICT DO NOTHING",
+        Uuid::now_v7(),
+        lead_id.uuid(),
+        i32::try_from(attempt).unwrap_or(i32::MAX),
+        amount_minor,
+        currency,
+        PaymentMethod::Stripe.as_str(),
+        AttemptStatus::Pending.as_str(),
+        session_id,
+        url,
+        expires_at,
     )
-    .bind(Uuid::now_v7())
-    .bind(lead_id)
-    .bind(i32::try_from(attempt).unwrap_or(i32::MAX))
-    .bind(amount_minor)
-    .bind(currency)
-    .bind(session_id)
-    .bind(url)
-    .bind(expires_at)
     .execute(tx)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -135,17 +137,18 @@ pub async fn insert_offline(
     currency: &str,
     method: PaymentMethod,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO deposits (id, lead_id, attempt, amount_minor, currency, method, status, paid_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 'paid', now())
+         VALUES ($1, $2, $3, $4, $5, $6, $7, now())
          ON CONFLICT DO NOTHING",
+        Uuid::now_v7(),
+        lead_id.uuid(),
+        i32::try_from(attempt).unwrap_or(i32::MAX),
+        amount_minor,
+        currency,
+        method.as_str(),
+        AttemptStatus::Paid.as_str(),
     )
-    .bind(Uuid::now_v7())
-    .bind(lead_id)
-    .bind(i32::try_from(attempt).unwrap_or(i32::MAX))
-    .bind(amount_minor)
-    .bind(currency)
-    .bind(method.as_str())
     .execute(tx)
     .await?;
     Ok(())
@@ -157,11 +160,13 @@ pub async fn exists(
     lead_id: LeadId,
     attempt: u32,
 ) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM deposits WHERE lead_id = $1 AND attempt = $2)")
-        .bind(lead_id)
-        .bind(i32::try_from(attempt).unwrap_or(i32::MAX))
-        .fetch_one(db)
-        .await
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM deposits WHERE lead_id = $1 AND attempt = $2) AS "exists!""#,
+        lead_id.uuid(),
+        i32::try_from(attempt).unwrap_or(i32::MAX),
+    )
+    .fetch_one(db)
+    .await
 }
 
 /// The lead a session belongs to (unlocked; lock the lead, then the row).
@@ -169,10 +174,12 @@ pub async fn lead_of_session(
     db: impl PgExecutor<'_>,
     session_id: &str,
 ) -> Result<Option<LeadId>, sqlx::Error> {
-    sqlx::query_scalar("SELECT lead_id FROM deposits WHERE checkout_session_id = $1")
-        .bind(session_id)
-        .fetch_optional(db)
-        .await
+    sqlx::query_scalar!(
+        r#"SELECT lead_id AS "lead_id: LeadId" FROM deposits WHERE checkout_session_id = $1"#,
+        session_id,
+    )
+    .fetch_optional(db)
+    .await
 }
 
 /// The lead a payment intent belongs to (unlocked).
@@ -180,10 +187,11 @@ pub async fn lead_of_payment_intent(
     db: impl PgExecutor<'_>,
     payment_intent: &str,
 ) -> Result<Option<LeadId>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT lead_id FROM deposits WHERE payment_intent = $1 ORDER BY attempt DESC LIMIT 1",
+    sqlx::query_scalar!(
+        r#"SELECT lead_id AS "lead_id: LeadId" FROM deposits
+           WHERE payment_intent = $1 ORDER BY attempt DESC LIMIT 1"#,
+        payment_intent,
     )
-    .bind(payment_intent)
     .fetch_optional(db)
     .await
 }
@@ -222,11 +230,13 @@ pub async fn set_status(
     id: Uuid,
     status: AttemptStatus,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE deposits SET status = $2, updated_at = now() WHERE id = $1")
-        .bind(id)
-        .bind(status)
-        .execute(tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE deposits SET status = $2, updated_at = now() WHERE id = $1",
+        id,
+        status.as_str(),
+    )
+    .execute(tx)
+    .await?;
     Ok(())
 }
 
@@ -236,12 +246,13 @@ pub async fn mark_paid(
     id: Uuid,
     payment_intent: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE deposits SET status = 'paid', paid_at = COALESCE(paid_at, now()),
+    sqlx::query!(
+        "UPDATE deposits SET status = $3, paid_at = COALESCE(paid_at, now()),
             payment_intent = COALESCE($2, payment_intent), updated_at = now() WHERE id = $1",
+        id,
+        payment_intent,
+        AttemptStatus::Paid.as_str(),
     )
-    .bind(id)
-    .bind(payment_intent)
     .execute(tx)
     .await?;
     Ok(())
@@ -254,13 +265,14 @@ pub async fn mark_refunded(
     amount_refunded: i64,
     full: bool,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE deposits SET amount_refunded = GREATEST(amount_refunded, $2),
-            status = CASE WHEN $3 THEN 'refunded' ELSE status END, updated_at = now() WHERE id = $1",
+            status = CASE WHEN $3 THEN $4 ELSE status END, updated_at = now() WHERE id = $1",
+        id,
+        amount_refunded,
+        full,
+        AttemptStatus::Refunded.as_str(),
     )
-    .bind(id)
-    .bind(amount_refunded)
-    .bind(full)
     .execute(tx)
     .await?;
     Ok(())
@@ -274,19 +286,18 @@ pub async fn due_for_expiry(
     now: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<(Uuid, LeadId)>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT id, lead_id FROM deposits
+    // 'pending' is spelled out (not bound) so the planner can use the partial index on it.
+    let rows = sqlx::query!(
+        r#"SELECT id, lead_id AS "lead_id: LeadId" FROM deposits
          WHERE status = 'pending' AND expires_at <= $1 AND expiry_parked_at IS NULL
            AND (expiry_next_attempt_at IS NULL OR expiry_next_attempt_at <= $1)
-         ORDER BY expires_at LIMIT $2",
+         ORDER BY expires_at LIMIT $2"#,
+        now,
+        limit,
     )
-    .bind(now)
-    .bind(limit)
     .fetch_all(db)
     .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("id")?, r.try_get("lead_id")?)))
-        .collect()
+    Ok(rows.into_iter().map(|r| (r.id, r.lead_id)).collect())
 }
 
 /// Locks one due row, skipping it if another sweeper holds it or it is no longer open and due.

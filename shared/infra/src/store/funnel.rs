@@ -3,7 +3,7 @@
 //! (`console::funnel`) adds them up and computes the conversions.
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgExecutor, Row};
+use sqlx::PgExecutor;
 
 /// Leads of one artist that arrived in one week, and how far they got: enquiries, qualified,
 /// approved, paid, booked (each count includes every lead that went further).
@@ -23,36 +23,29 @@ pub async fn cohorts(
     artist: Option<&str>,
     weeks: i32,
 ) -> Result<Vec<Cohort>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT a.slug, date_trunc('week', l.created_at) AS week,
-                count(*) AS enquiries,
-                count(COALESCE(l.pending_approval_at, l.approved_at, l.deposit_paid_at, l.booked_at)) AS qualified,
-                count(COALESCE(l.approved_at, l.deposit_paid_at, l.booked_at)) AS approved,
-                count(COALESCE(l.deposit_paid_at, l.booked_at)) AS paid,
-                count(l.booked_at) AS booked
+    let rows = sqlx::query!(
+        r#"SELECT a.slug, date_trunc('week', l.created_at) AS "week!",
+                count(*) AS "enquiries!",
+                count(COALESCE(l.pending_approval_at, l.approved_at, l.deposit_paid_at, l.booked_at)) AS "qualified!",
+                count(COALESCE(l.approved_at, l.deposit_paid_at, l.booked_at)) AS "approved!",
+                count(COALESCE(l.deposit_paid_at, l.booked_at)) AS "paid!",
+                count(l.booked_at) AS "booked!"
          FROM leads l JOIN artists a ON a.id = l.artist_id
          WHERE l.created_at >= date_trunc('week', now()) - make_interval(weeks => $1::int - 1)
            AND ($2::text IS NULL OR a.slug = $2)
-         GROUP BY a.slug, week
-         ORDER BY week DESC, a.slug",
+         GROUP BY a.slug, 2
+         ORDER BY 2 DESC, a.slug"#,
+        weeks,
+        artist,
     )
-    .bind(weeks)
-    .bind(artist)
     .fetch_all(db)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Cohort {
-                artist: r.try_get("slug")?,
-                week: r.try_get("week")?,
-                counts: [
-                    r.try_get("enquiries")?,
-                    r.try_get("qualified")?,
-                    r.try_get("approved")?,
-                    r.try_get("paid")?,
-                    r.try_get("booked")?,
-                ],
-            })
+    Ok(rows
+        .into_iter()
+        .map(|r| Cohort {
+            artist: r.slug,
+            week: r.week,
+            counts: [r.enquiries, r.qualified, r.approved, r.paid, r.booked],
         })
-        .collect()
+        .collect())
 }

@@ -63,12 +63,13 @@ pub async fn lock_or_create(
     artist_id: ArtistId,
     wa_id: &str,
 ) -> Result<(LeadRow, bool), LeadError> {
-    let created = sqlx::query(
-        "INSERT INTO leads (id, artist_id, wa_id, status) VALUES ($1, $2, $3, 'NEW') ON CONFLICT (artist_id, wa_id) DO NOTHING",
+    let created = sqlx::query!(
+        "INSERT INTO leads (id, artist_id, wa_id, status) VALUES ($1, $2, $3, $4) ON CONFLICT (artist_id, wa_id) DO NOTHING",
+        LeadId::new().uuid(),
+        artist_id.uuid(),
+        wa_id,
+        Status::New.as_str(),
     )
-    .bind(LeadId::new())
-    .bind(artist_id)
-    .bind(wa_id)
     .execute(&mut *tx)
     .await?
     .rows_affected()
@@ -96,8 +97,7 @@ pub async fn lock(tx: &mut PgConnection, id: LeadId) -> Result<Option<LeadRow>, 
 
 /// A lead's status, unlocked (`None`: no such lead, or a status this build does not know).
 pub async fn status_of(db: impl PgExecutor<'_>, id: LeadId) -> Result<Option<Status>, sqlx::Error> {
-    let s: Option<String> = sqlx::query_scalar("SELECT status FROM leads WHERE id = $1")
-        .bind(id)
+    let s = sqlx::query_scalar!("SELECT status FROM leads WHERE id = $1", id.uuid())
         .fetch_optional(db)
         .await?;
     Ok(s.and_then(|s| s.parse().ok()))
@@ -105,20 +105,24 @@ pub async fn status_of(db: impl PgExecutor<'_>, id: LeadId) -> Result<Option<Sta
 
 /// [`status_of`], locking the lead's row for this transaction.
 pub async fn lock_status(tx: &mut PgConnection, id: LeadId) -> Result<Option<Status>, sqlx::Error> {
-    let s: Option<String> = sqlx::query_scalar("SELECT status FROM leads WHERE id = $1 FOR UPDATE")
-        .bind(id)
-        .fetch_optional(tx)
-        .await?;
+    let s = sqlx::query_scalar!(
+        "SELECT status FROM leads WHERE id = $1 FOR UPDATE",
+        id.uuid()
+    )
+    .fetch_optional(tx)
+    .await?;
     Ok(s.and_then(|s| s.parse().ok()))
 }
 
 /// Whether a lead with this id exists (an id from outside, e.g. Stripe metadata, is not ours to
 /// trust).
 pub async fn exists(db: impl PgExecutor<'_>, id: LeadId) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM leads WHERE id = $1)")
-        .bind(id)
-        .fetch_one(db)
-        .await
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM leads WHERE id = $1) AS "exists!""#,
+        id.uuid()
+    )
+    .fetch_one(db)
+    .await
 }
 
 /// The lifecycle timestamp column first set when a lead reaches `status`.
@@ -187,13 +191,15 @@ pub async fn save(
         return Err(LeadError::Conflict { id, expected });
     }
     for t in transitions {
-        sqlx::query("INSERT INTO lead_status_history (lead_id, from_status, to_status, cause) VALUES ($1, $2, $3, $4)")
-            .bind(id)
-            .bind(t.from.as_str())
-            .bind(t.to.as_str())
-            .bind(&t.cause)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query!(
+            "INSERT INTO lead_status_history (lead_id, from_status, to_status, cause) VALUES ($1, $2, $3, $4)",
+            id.uuid(),
+            t.from.as_str(),
+            t.to.as_str(),
+            t.cause,
+        )
+        .execute(&mut *tx)
+        .await?;
     }
     Ok(())
 }
@@ -207,13 +213,15 @@ pub async fn record_answer(
     raw: Option<&str>,
     source_message_id: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO lead_answers (lead_id, key, value, raw, source_message_id) VALUES ($1, $2, $3, $4, $5)")
-        .bind(lead_id)
-        .bind(key)
-        .bind(value)
-        .bind(raw)
-        .bind(source_message_id)
-        .execute(tx)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO lead_answers (lead_id, key, value, raw, source_message_id) VALUES ($1, $2, $3, $4, $5)",
+        lead_id.uuid(),
+        key,
+        value,
+        raw,
+        source_message_id,
+    )
+    .execute(tx)
+    .await?;
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use super::ids::LeadId;
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgExecutor, Row};
+use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 /// What a reminder is for (`reminders.kind`). The engine names the kinds it schedules; a kind
@@ -31,13 +31,15 @@ pub async fn schedule(
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     cancel(tx, lead_id, Some(kind)).await?;
-    sqlx::query("INSERT INTO reminders (id, lead_id, kind, due_at) VALUES ($1, $2, $3, $4)")
-        .bind(Uuid::now_v7())
-        .bind(lead_id)
-        .bind(kind)
-        .bind(at)
-        .execute(tx)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO reminders (id, lead_id, kind, due_at) VALUES ($1, $2, $3, $4)",
+        Uuid::now_v7(),
+        lead_id.uuid(),
+        kind,
+        at,
+    )
+    .execute(tx)
+    .await?;
     Ok(())
 }
 
@@ -47,12 +49,12 @@ pub async fn cancel(
     lead_id: LeadId,
     kind: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE reminders SET cancelled_at = now()
          WHERE lead_id = $1 AND ($2::text IS NULL OR kind = $2) AND fired_at IS NULL AND cancelled_at IS NULL",
+        lead_id.uuid(),
+        kind,
     )
-    .bind(lead_id)
-    .bind(kind)
     .execute(tx)
     .await?;
     Ok(())
@@ -61,18 +63,16 @@ pub async fn cancel(
 /// Reminders due now, oldest first: not fired, cancelled or parked, and not waiting for a retry
 /// after a failure (`store::parking`). Candidates only: [`mark_fired`] re-checks under a lock.
 pub async fn due(db: impl PgExecutor<'_>, limit: i64) -> Result<Vec<(Uuid, LeadId)>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT id, lead_id FROM reminders
+    let rows = sqlx::query!(
+        r#"SELECT id, lead_id AS "lead_id: LeadId" FROM reminders
          WHERE fired_at IS NULL AND cancelled_at IS NULL AND parked_at IS NULL AND due_at <= now()
            AND (next_attempt_at IS NULL OR next_attempt_at <= now())
-         ORDER BY due_at LIMIT $1",
+         ORDER BY due_at LIMIT $1"#,
+        limit,
     )
-    .bind(limit)
     .fetch_all(db)
     .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("id")?, r.try_get("lead_id")?)))
-        .collect()
+    Ok(rows.into_iter().map(|r| (r.id, r.lead_id)).collect())
 }
 
 /// Marks a reminder fired if it is still due, pending and not parked; its kind, or `None` when
@@ -81,13 +81,13 @@ pub async fn mark_fired(
     tx: &mut PgConnection,
     id: Uuid,
 ) -> Result<Option<ReminderKind>, sqlx::Error> {
-    let kind: Option<String> = sqlx::query_scalar(
+    let kind = sqlx::query_scalar!(
         "UPDATE reminders SET fired_at = now()
          WHERE id = $1 AND fired_at IS NULL AND cancelled_at IS NULL AND parked_at IS NULL
            AND due_at <= now()
          RETURNING kind",
+        id,
     )
-    .bind(id)
     .fetch_optional(tx)
     .await?;
     Ok(kind.map(ReminderKind::parse))

@@ -13,14 +13,16 @@ pub async fn record(
     severity: Severity,
     detail: serde_json::Value,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO system_events (artist_id, lead_id, kind, severity, detail) VALUES ($1, $2, $3, $4, $5)")
-        .bind(artist_id)
-        .bind(lead_id)
-        .bind(kind)
-        .bind(severity.as_str())
-        .bind(detail)
-        .execute(db)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO system_events (artist_id, lead_id, kind, severity, detail) VALUES ($1, $2, $3, $4, $5)",
+        artist_id,
+        lead_id,
+        kind,
+        severity.as_str(),
+        detail,
+    )
+    .execute(db)
+    .await?;
     Ok(())
 }
 
