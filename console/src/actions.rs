@@ -3,6 +3,7 @@
 //! names). The state machine decides whether it applies (an action it refuses answers 409).
 
 use infra::actions::{self, ActionError, ActionOutcome};
+use infra::store::ids::LeadId;
 use inkline_core::conversation::{ArtistAction, PaymentMethod};
 use inkline_core::domain::Status;
 use serde::Deserialize;
@@ -168,7 +169,7 @@ pub fn offered(status: Status) -> Vec<&'static str> {
 /// Performs `name` on a lead for `actor`.
 pub async fn perform(
     pool: &PgPool,
-    lead_id: Uuid,
+    lead_id: LeadId,
     name: &str,
     input: &ActionInput,
     actor: &str,

@@ -3,8 +3,9 @@
 //! (a cohort), so a week's numbers only ever grow as its leads move on.
 
 use chrono::{DateTime, Utc};
+use infra::store::funnel;
 use serde::Serialize;
-use sqlx::{PgPool, Row};
+use sqlx::PgPool;
 
 /// The steps, in order; each one's count includes every lead that went further.
 pub const STEPS: [&str; 5] = ["enquiries", "qualified", "approved", "paid", "booked"];
@@ -56,37 +57,15 @@ pub struct Funnel {
 /// Reads the funnel for `artist` (every artist when None) over the last `weeks` weeks.
 pub async fn read(pool: &PgPool, artist: Option<&str>, weeks: i64) -> Result<Funnel, sqlx::Error> {
     let weeks = weeks.clamp(1, 104);
-    let rows = sqlx::query(
-        "SELECT a.slug, date_trunc('week', l.created_at) AS week,
-                count(*) AS enquiries,
-                count(COALESCE(l.pending_approval_at, l.approved_at, l.deposit_paid_at, l.booked_at)) AS qualified,
-                count(COALESCE(l.approved_at, l.deposit_paid_at, l.booked_at)) AS approved,
-                count(COALESCE(l.deposit_paid_at, l.booked_at)) AS paid,
-                count(l.booked_at) AS booked
-         FROM leads l JOIN artists a ON a.id = l.artist_id
-         WHERE l.created_at >= date_trunc('week', now()) - make_interval(weeks => $1::int - 1)
-           AND ($2::text IS NULL OR a.slug = $2)
-         GROUP BY a.slug, week
-         ORDER BY week DESC, a.slug",
-    )
-    .bind(weeks as i32)
-    .bind(artist)
-    .fetch_all(pool)
-    .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        out.push(FunnelRow {
-            artist: r.try_get("slug")?,
-            week: r.try_get("week")?,
-            counts: [
-                r.try_get("enquiries")?,
-                r.try_get("qualified")?,
-                r.try_get("approved")?,
-                r.try_get("paid")?,
-                r.try_get("booked")?,
-            ],
-        });
-    }
+    let out: Vec<FunnelRow> = funnel::cohorts(pool, artist, weeks as i32)
+        .await?
+        .into_iter()
+        .map(|c| FunnelRow {
+            artist: c.artist,
+            week: Some(c.week),
+            counts: c.counts,
+        })
+        .collect();
     let mut per_artist: Vec<FunnelRow> = Vec::new();
     let mut total = FunnelRow {
         artist: "*".into(),

@@ -97,7 +97,7 @@ async fn healthz() -> &'static str {
 
 /// Database and broker reachable.
 async fn readyz(State(state): State<AppState>) -> Response {
-    let db = sqlx::query("SELECT 1").execute(&state.pool).await.is_ok();
+    let db = infra::store::db::ping(&state.pool).await;
     let broker = state.bus.is_connected();
     let status = if db && broker {
         StatusCode::OK

@@ -74,7 +74,7 @@ echo "$best" > "$OUT/sustain_best.txt"
 
 # 5. The pure conversation core (criterion).
 log "5/5 criterion: conversation engine"
-cargo bench -p inkline-shared --bench engine -- --noplot > "$OUT/criterion.txt" 2>&1 || true
+cargo bench -p inkline-core --bench engine -- --noplot > "$OUT/criterion.txt" 2>&1 || true
 
 python3 deploy/bench/render.py "$OUT" > "$DOC"
 log "wrote $DOC"

@@ -108,7 +108,7 @@ async fn events_of(env: &TestEnv, kind: &str) -> i64 {
 async fn approve_and_wait_for_link(w: &World, lead: Uuid, wa_id: &str) -> String {
     actions::perform(
         &w.env.pool,
-        lead,
+        lead.into(),
         ArtistAction::Approve {
             deposit_minor: None,
         },
@@ -145,7 +145,7 @@ async fn approving_twice_and_from_two_devices_at_once_creates_one_session_and_se
     let approve = || {
         actions::perform(
             &w.env.pool,
-            lead,
+            lead.into(),
             ArtistAction::Approve {
                 deposit_minor: None,
             },
@@ -233,7 +233,7 @@ async fn actions_that_do_not_apply_are_refused_and_send_nothing() {
             method: inkline_core::conversation::PaymentMethod::Cash,
         },
     ] {
-        let err = actions::perform(&w.env.pool, lead, action.clone(), "admin", "t")
+        let err = actions::perform(&w.env.pool, lead.into(), action.clone(), "admin", "t")
             .await
             .unwrap_err();
         assert!(
@@ -250,7 +250,7 @@ async fn actions_that_do_not_apply_are_refused_and_send_nothing() {
     let pending = seed(&w.env, "447700900603", Status::PendingApproval).await;
     let bad = actions::perform(
         &w.env.pool,
-        pending,
+        pending.into(),
         ArtistAction::Approve {
             deposit_minor: Some(-5),
         },
@@ -275,7 +275,7 @@ async fn reject_ask_more_and_cash_payment_go_through_the_state_machine() {
     let rejected = seed(&w.env, "447700900604", Status::PendingApproval).await;
     let o = actions::perform(
         &w.env.pool,
-        rejected,
+        rejected.into(),
         ArtistAction::Reject {
             reason: Some("I don't do colour work".into()),
         },
@@ -295,7 +295,7 @@ async fn reject_ask_more_and_cash_payment_go_through_the_state_machine() {
     let asked = seed(&w.env, "447700900605", Status::PendingApproval).await;
     let o = actions::perform(
         &w.env.pool,
-        asked,
+        asked.into(),
         ArtistAction::AskMore {
             note: Some("Which arm?".into()),
         },
@@ -305,9 +305,15 @@ async fn reject_ask_more_and_cash_payment_go_through_the_state_machine() {
     .await
     .unwrap();
     assert_eq!(o.to, Status::NeedsArtistReply);
-    let o = actions::perform(&w.env.pool, asked, ArtistAction::Resume, "admin", "t")
-        .await
-        .unwrap();
+    let o = actions::perform(
+        &w.env.pool,
+        asked.into(),
+        ArtistAction::Resume,
+        "admin",
+        "t",
+    )
+    .await
+    .unwrap();
     assert_eq!(
         o.to,
         Status::PendingApproval,
@@ -317,7 +323,7 @@ async fn reject_ask_more_and_cash_payment_go_through_the_state_machine() {
     let cash = seed(&w.env, "447700900606", Status::PendingApproval).await;
     let o = actions::perform(
         &w.env.pool,
-        cash,
+        cash.into(),
         ArtistAction::MarkPaid {
             method: inkline_core::conversation::PaymentMethod::Cash,
         },
@@ -384,7 +390,7 @@ async fn a_permanent_stripe_error_hands_the_lead_to_the_artist() {
     let lead = seed(&w.env, wa, Status::PendingApproval).await;
     actions::perform(
         &w.env.pool,
-        lead,
+        lead.into(),
         ArtistAction::Approve {
             deposit_minor: None,
         },
@@ -408,9 +414,15 @@ async fn a_permanent_stripe_error_hands_the_lead_to_the_artist() {
     .await;
     // Once Stripe works again, the artist's "send it again" creates attempt 2.
     w.stripe.clear_faults();
-    actions::perform(&w.env.pool, lead, ArtistAction::SendDeposit, "admin", "t")
-        .await
-        .unwrap();
+    actions::perform(
+        &w.env.pool,
+        lead.into(),
+        ArtistAction::SendDeposit,
+        "admin",
+        "t",
+    )
+    .await
+    .unwrap();
     eventually("a link after all", WAIT, || async {
         client_texts(&w.env, wa, "/pay/").into_iter().next()
     })

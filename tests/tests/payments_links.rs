@@ -27,7 +27,7 @@ async fn mint(
     ttl: Duration,
 ) -> String {
     let mut tx = env.pool.begin().await.unwrap();
-    let token = links::issue(&mut tx, lead, &action, for_status, ttl)
+    let token = links::issue(&mut tx, lead.into(), &action, for_status, ttl)
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -101,7 +101,7 @@ async fn a_link_acts_once_and_reused_expired_out_of_status_or_forged_links_are_r
     // The confirmation page shows without acting (link previews must not act).
     let preview = links::peek(&env.pool, &approve, Utc::now()).await.unwrap();
     assert_eq!(
-        (preview.lead_id, preview.status),
+        (preview.lead_id.uuid(), preview.status),
         (lead, Status::PendingApproval)
     );
     assert_eq!(

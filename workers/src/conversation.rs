@@ -117,9 +117,10 @@ pub async fn handle_message(
     }
     let (locked, _created) = decisions::lock_or_create(&mut tx, artist, wa_id).await?;
     let (artist_id, lead_id) = (locked.artist.id, locked.lead.id);
-    messages::insert_inbound(&mut tx, artist_id, lead_id, wa_id, &inbound).await?;
+    messages::insert_inbound(&mut tx, artist_id, lead_id.uuid(), wa_id, &inbound).await?;
     // Blue ticks for the client and, for a photo, its download: the sender does both.
-    outbound::enqueue_inbound_chores(&mut tx, artist_id, lead_id, &inbound, correlation_id).await?;
+    outbound::enqueue_inbound_chores(&mut tx, artist_id, lead_id.uuid(), &inbound, correlation_id)
+        .await?;
     let wamid = inbound.id.clone();
     let cause = Cause {
         correlation_id,

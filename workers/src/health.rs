@@ -10,7 +10,7 @@ use infra::shutdown::Shutdown;
 use std::net::SocketAddr;
 
 async fn readyz(State(fleet): State<Fleet>) -> impl IntoResponse {
-    let db = sqlx::query("SELECT 1").execute(&fleet.pool).await.is_ok();
+    let db = infra::store::db::ping(&fleet.pool).await;
     let bus = fleet.bus.is_connected();
     let status = if db && bus {
         StatusCode::OK

@@ -188,7 +188,5 @@ pub async fn run(fleet: Fleet, shutdown: Shutdown) {
 }
 
 async fn connect_listener(fleet: &Fleet) -> Option<PgListener> {
-    let mut l = PgListener::connect_with(&fleet.pool).await.ok()?;
-    l.listen("inkline_outbox").await.ok()?;
-    Some(l)
+    outbox::listen(&fleet.pool).await.ok()
 }

@@ -10,6 +10,7 @@ use crate::Fleet;
 use crate::rows;
 use infra::decisions::{self, Asker, Cause};
 use infra::shutdown::Shutdown;
+use infra::store::ids::LeadId;
 use infra::store::parking::{Failure, Loop};
 use infra::store::{reminders, system_events};
 use inkline_core::conversation::{Event, Severity};
@@ -57,7 +58,7 @@ pub async fn fire_due(fleet: &Fleet) -> anyhow::Result<Pass> {
     Ok(pass)
 }
 
-async fn fire_one(fleet: &Fleet, id: Uuid, lead_id: Uuid) -> anyhow::Result<Fired> {
+async fn fire_one(fleet: &Fleet, id: Uuid, lead_id: LeadId) -> anyhow::Result<Fired> {
     let mut tx = fleet.pool.begin().await?;
     let Some(locked) = decisions::lock(&mut tx, lead_id).await? else {
         return Ok(Fired::Skipped);
@@ -65,11 +66,11 @@ async fn fire_one(fleet: &Fleet, id: Uuid, lead_id: Uuid) -> anyhow::Result<Fire
     let Some(kind) = reminders::mark_fired(&mut tx, id).await? else {
         return Ok(Fired::Skipped);
     };
-    if kind != "tick" {
+    if let reminders::ReminderKind::Unknown(kind) = kind {
         system_events::record(
             &mut *tx,
             Some(locked.artist.id),
-            Some(locked.lead.id),
+            Some(locked.lead.id.uuid()),
             "reminder_kind_unknown",
             Severity::Warning,
             serde_json::json!({"reminder_id": id, "kind": kind}),

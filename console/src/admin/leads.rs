@@ -7,11 +7,11 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use infra::actions::ActionError;
+use infra::store::ids::LeadId;
 use infra::store::lead_view::{self, Cursor, LeadFilter};
 use inkline_core::domain::Status;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 /// Page size when `limit` is not given, and the most one page may hold.
 pub const DEFAULT_LIMIT: u32 = 50;
@@ -72,7 +72,7 @@ pub async fn list(
     ))
 }
 
-fn lead_id(raw: &str) -> Result<Uuid, ApiError> {
+fn lead_id(raw: &str) -> Result<LeadId, ApiError> {
     raw.parse().map_err(|_| ApiError::not_found("no such lead"))
 }
 

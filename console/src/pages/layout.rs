@@ -4,6 +4,7 @@
 use crate::session::SignedIn;
 use chrono::{DateTime, Utc};
 use inkline_core::domain::Status;
+use inkline_core::webhook::whatsapp::Delivery;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 /// The console's stylesheet: one file, inline, readable on a phone.
@@ -140,14 +141,14 @@ pub fn money(amount_minor: i64, currency: &str) -> String {
     }
 }
 
-/// WhatsApp-style ticks for a delivery state.
-pub fn ticks(delivery: Option<&str>) -> Markup {
+/// WhatsApp-style ticks for a delivery state (`None`: not sent yet).
+pub fn ticks(delivery: Option<Delivery>) -> Markup {
     match delivery {
-        Some("sent") => html! { span title="sent" { "✓" } },
-        Some("delivered") => html! { span title="delivered" { "✓✓" } },
-        Some("read") => html! { span.tick-read title="read" { "✓✓" } },
-        Some("failed") => html! { span.tick-failed title="failed" { "⚠ failed" } },
-        _ => html! { span.muted title="queued" { "🕓" } },
+        Some(Delivery::Sent) => html! { span title="sent" { "✓" } },
+        Some(Delivery::Delivered) => html! { span title="delivered" { "✓✓" } },
+        Some(Delivery::Read) => html! { span.tick-read title="read" { "✓✓" } },
+        Some(Delivery::Failed) => html! { span.tick-failed title="failed" { "⚠ failed" } },
+        None => html! { span.muted title="queued" { "🕓" } },
     }
 }
 

@@ -12,11 +12,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use infra::actions::ActionError;
+use infra::store::ids::LeadId;
 use infra::store::lead_view::{self, LeadJson};
+use infra::store::messages::Direction;
+use inkline_core::conversation::Severity;
 use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::Value;
-use uuid::Uuid;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ShowQuery {
@@ -30,7 +32,7 @@ enum Flash {
 }
 
 async fn load(state: &AppState, who: &SignedIn, id: &str) -> Result<LeadJson, PageError> {
-    let id: Uuid = id.parse().map_err(|_| PageError::not_found())?;
+    let id: LeadId = id.parse().map_err(|_| PageError::not_found())?;
     let lead = lead_view::detail(&state.pool, id)
         .await?
         .ok_or_else(PageError::not_found)?;
@@ -176,7 +178,7 @@ async fn render(
                         span.meta {
                             @if m.kind != "text" { (m.kind) " · " }
                             (when(m.at))
-                            @if m.direction == "out" { " " (ticks(m.delivery.as_deref())) }
+                            @if m.direction == Direction::Out { " " (ticks(m.delivery)) }
                         }
                         @if let Some(why) = &m.parked { (parked(why)) }
                     }
@@ -192,7 +194,7 @@ async fn render(
                         tr {
                             td.small { (when(n.at)) }
                             td { pre { (n.text.as_deref().unwrap_or("")) } }
-                            td.small { (ticks(n.delivery.as_deref())) @if let Some(why) = &n.parked { (parked(why)) } }
+                            td.small { (ticks(n.delivery)) @if let Some(why) = &n.parked { (parked(why)) } }
                         }
                     }
                 } }
@@ -219,7 +221,7 @@ async fn render(
                             @for e in &events {
                                 tr {
                                     td.small { (when(e.at)) }
-                                    td.small { span class={"badge" @if e.severity != "info" { " b-pending_approval" }} { (e.kind) } }
+                                    td.small { span class={"badge" @if e.severity != Severity::Info { " b-pending_approval" }} { (e.kind) } }
                                     td { pre.small { (compact(&e.detail)) } }
                                 }
                             }

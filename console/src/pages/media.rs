@@ -7,7 +7,7 @@ use crate::session::SignedIn;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use sqlx::Row;
+use infra::store::media;
 use std::path::{Component, PathBuf};
 
 /// Media that is not (yet) in `MEDIA_DIR`: the bytes and the MIME type of a media id.
@@ -58,25 +58,12 @@ pub async fn show(
     if !safe_id(&id) {
         return StatusCode::NOT_FOUND.into_response();
     }
-    let row = sqlx::query(
-        "SELECT m.storage_path, m.mime_type FROM media m JOIN artists a ON a.id = m.artist_id
-         WHERE m.media_id = $1 AND ($2::text IS NULL OR a.slug = $2) ORDER BY m.fetched_at DESC LIMIT 1",
-    )
-    .bind(&id)
-    .bind(who.who.artist())
-    .fetch_optional(&state.pool)
-    .await;
-    match row {
-        Ok(Some(r)) => {
-            let (path, mime): (String, String) =
-                match (r.try_get("storage_path"), r.try_get("mime_type")) {
-                    (Ok(p), Ok(m)) => (p, m),
-                    _ => return StatusCode::NOT_FOUND.into_response(),
-                };
-            if let Some(file) = inside(&state.media_dir, &path)
-                && let Ok(bytes) = tokio::fs::read(&file).await
+    match media::find(&state.pool, &id, who.who.artist()).await {
+        Ok(Some(file)) => {
+            if let Some(path) = inside(&state.media_dir, &file.storage_path)
+                && let Ok(bytes) = tokio::fs::read(&path).await
             {
-                return image(bytes, &mime);
+                return image(bytes, &file.mime_type);
             }
         }
         Ok(None) => {}

@@ -10,6 +10,7 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use infra::store::messages::{self, ParkedMessage};
+use inkline_core::conversation::Recipient;
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -32,7 +33,7 @@ pub async fn show(
         return Err(PageError::forbidden());
     }
     let stats = queues::stats(&state.bus).await;
-    let db_ok = sqlx::query("SELECT 1").execute(&state.pool).await.is_ok();
+    let db_ok = infra::store::db::ping(&state.pool).await;
     let parked = messages::parked(&state.pool, None, PARKED_SHOWN).await;
     let body = html! {
         h1 { "Queues" }
@@ -94,7 +95,7 @@ fn parked_card(parked: &Result<Vec<ParkedMessage>, sqlx::Error>) -> Markup {
                                 td.small { (when(m.parked_at)) }
                                 td.small {
                                     @if let Some(lead) = m.lead_id { a href={"/leads/" (lead)} { (m.wa_id) } } @else { (m.wa_id) }
-                                    @if m.recipient == "artist" { " (artist)" }
+                                    @if m.recipient == Recipient::Artist { " (artist)" }
                                     br; span.muted { (m.artist) }
                                 }
                                 td { (m.text.as_deref().unwrap_or(&m.kind).chars().take(120).collect::<String>()) }

@@ -6,6 +6,7 @@
 use crate::actions::links;
 use crate::metrics::metrics;
 use crate::store::artists::{self, Artist, ArtistError};
+use crate::store::ids::{ArtistId, LeadId};
 use crate::store::leads::{self, LeadError, LeadRow};
 use crate::store::{outbound, outbox, reminders, system_events};
 use chrono::{DateTime, Utc};
@@ -36,11 +37,11 @@ pub enum DecideError {
 }
 
 /// Locks lead `lead_id` and loads its artist; `None` when either is gone.
-pub async fn lock(tx: &mut PgConnection, lead_id: Uuid) -> Result<Option<Locked>, DecideError> {
+pub async fn lock(tx: &mut PgConnection, lead_id: LeadId) -> Result<Option<Locked>, DecideError> {
     let Some(lead) = leads::lock(tx, lead_id).await? else {
         return Ok(None);
     };
-    let Some(artist) = artists::by_id(&mut *tx, lead.artist_id).await? else {
+    let Some(artist) = artists::by_id(&mut *tx, lead.artist_id.uuid()).await? else {
         return Ok(None);
     };
     Ok(Some(Locked { lead, artist }))
@@ -53,7 +54,7 @@ pub async fn lock_or_create(
     artist: Artist,
     wa_id: &str,
 ) -> Result<(Locked, bool), DecideError> {
-    let (lead, created) = leads::lock_or_create(tx, artist.id, wa_id).await?;
+    let (lead, created) = leads::lock_or_create(tx, ArtistId::from(artist.id), wa_id).await?;
     Ok((Locked { lead, artist }, created))
 }
 
@@ -155,7 +156,7 @@ async fn apply(
                     system_events::record(
                         &mut *tx,
                         Some(artist.id),
-                        Some(lead.id),
+                        Some(lead.id.uuid()),
                         "artist_notification_skipped",
                         Severity::Warning,
                         serde_json::json!({"reason": "artist has no artist_wa_id", "text": body.preview()}),
@@ -173,7 +174,7 @@ async fn apply(
                 outbound::enqueue_send(
                     tx,
                     artist.id,
-                    Some(lead.id),
+                    Some(lead.id.uuid()),
                     *to,
                     &wa_id,
                     body,
@@ -207,7 +208,7 @@ async fn apply(
                 system_events::record(
                     &mut *tx,
                     Some(artist.id),
-                    Some(lead.id),
+                    Some(lead.id.uuid()),
                     kind,
                     *severity,
                     detail.clone(),
@@ -238,7 +239,7 @@ async fn enqueue_job(
         return Ok(());
     }
     let envelope = LeadJob {
-        lead_id: locked.lead.id,
+        lead_id: locked.lead.id.uuid(),
         artist: locked.artist.config.slug.clone(),
         job,
     };
@@ -265,7 +266,7 @@ async fn refuse(
     system_events::record(
         &mut *tx,
         Some(locked.artist.id),
-        Some(lead_id),
+        Some(lead_id.uuid()),
         "illegal_transition",
         Severity::Error,
         detail,

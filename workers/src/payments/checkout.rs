@@ -8,7 +8,7 @@ use infra::bus::{Handler, Outcome, Received};
 use infra::clients::stripe::{CheckoutRequest, StripeClient, StripeError};
 use infra::decisions::Locked;
 use infra::metrics::metrics;
-use infra::store::deposits::{self};
+use infra::store::deposits::{self, AttemptStatus};
 use infra::store::leads::{self};
 use infra::store::system_events;
 use inkline_core::conversation::{DepositStatus, PaymentEvent, Severity};
@@ -87,7 +87,7 @@ async fn create_checkout(
     last_try: bool,
     cid: &str,
 ) -> anyhow::Result<Outcome> {
-    if deposits::exists(&fleet.pool, ask.lead_id, ask.attempt).await? {
+    if deposits::exists(&fleet.pool, ask.lead_id.into(), ask.attempt).await? {
         metrics()
             .duplicates
             .with_label_values(&["payments_job"])
@@ -96,7 +96,7 @@ async fn create_checkout(
     }
     let Locked { lead, artist } = {
         let mut tx = fleet.pool.begin().await?;
-        let Some(found) = lock_lead(&mut tx, ask.lead_id).await? else {
+        let Some(found) = lock_lead(&mut tx, ask.lead_id.into()).await? else {
             return Ok(Outcome::Dead(format!("no lead {}", ask.lead_id)));
         };
         found
@@ -159,7 +159,7 @@ async fn create_checkout(
         .and_then(|t| DateTime::from_timestamp(t, 0))
         .unwrap_or(expires_at);
     let mut tx = fleet.pool.begin().await?;
-    let Some(locked) = lock_lead(&mut tx, ask.lead_id).await? else {
+    let Some(locked) = lock_lead(&mut tx, ask.lead_id.into()).await? else {
         return Ok(Outcome::Dead(format!("no lead {}", ask.lead_id)));
     };
     let lead = &locked.lead;
@@ -199,7 +199,7 @@ async fn fail(
 ) -> anyhow::Result<Outcome> {
     tracing::error!(lead_id = %ask.lead_id, attempt = ask.attempt, reason, "deposit link could not be created");
     let mut tx = fleet.pool.begin().await?;
-    let Some(locked) = lock_lead(&mut tx, ask.lead_id).await? else {
+    let Some(locked) = lock_lead(&mut tx, ask.lead_id.into()).await? else {
         return Ok(Outcome::Dead(format!("no lead {}", ask.lead_id)));
     };
     let (lead, artist) = (&locked.lead, &locked.artist);
@@ -207,7 +207,7 @@ async fn fail(
     system_events::record(
         &mut *tx,
         Some(artist.id),
-        Some(lead.id),
+        Some(lead.id.uuid()),
         "stripe_checkout_failed",
         Severity::Error,
         detail,
@@ -289,11 +289,11 @@ async fn expire_checkout(
         }
     }
     let mut tx = fleet.pool.begin().await?;
-    if leads::lock(&mut tx, lead_id).await?.is_some()
+    if leads::lock(&mut tx, lead_id.into()).await?.is_some()
         && let Some(dep) = deposits::lock_by_session(&mut tx, session_id).await?
-        && dep.status == "pending"
+        && dep.status == AttemptStatus::Pending
     {
-        deposits::set_status(&mut tx, dep.id, "cancelled").await?;
+        deposits::set_status(&mut tx, dep.id, AttemptStatus::Cancelled).await?;
     }
     tx.commit().await?;
     Ok(Outcome::Ack)

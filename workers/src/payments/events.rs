@@ -9,8 +9,9 @@ use infra::clients::stripe::{CheckoutSession, StripeClient};
 use infra::decisions::Locked;
 use infra::metrics::metrics;
 use infra::store::artists::Artist;
-use infra::store::deposits::{self, DepositRow};
-use infra::store::leads::LeadRow;
+use infra::store::deposits::{self, AttemptStatus, DepositRow};
+use infra::store::ids::LeadId;
+use infra::store::leads::{self, LeadRow};
 use infra::store::outbound;
 use infra::store::{processed, system_events};
 use inkline_core::conversation::copy::Phrases;
@@ -127,7 +128,7 @@ async fn record_only(
 async fn begin_event<'p>(
     pool: &'p PgPool,
     evt: &StripeEvent,
-    lead_id: Uuid,
+    lead_id: LeadId,
 ) -> anyhow::Result<Option<(sqlx::Transaction<'p, sqlx::Postgres>, Locked)>> {
     let mut tx = pool.begin().await?;
     if !processed::first_time(&mut tx, "stripe", &evt.id).await? {
@@ -139,16 +140,8 @@ async fn begin_event<'p>(
         .map(|locked| (tx, locked)))
 }
 
-/// `id` when it is a lead of ours (a session's metadata is not ours to trust).
-async fn existing_lead(pool: &PgPool, id: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM leads WHERE id = $1")
-        .bind(id)
-        .fetch_optional(pool)
-        .await
-}
-
 /// The lead id a session or charge names in its metadata (for the audit trail only).
-fn named_lead(metadata: &std::collections::BTreeMap<String, String>) -> Option<Uuid> {
+fn named_lead(metadata: &std::collections::BTreeMap<String, String>) -> Option<LeadId> {
     metadata.get("lead_id").and_then(|l| l.parse().ok())
 }
 
@@ -165,7 +158,7 @@ async fn session_event(
         // budget) rather than record the event without its effect.
         if !last_try
             && let Some(named) = named_lead(&s.metadata)
-            && existing_lead(pool, named).await?.is_some()
+            && leads::exists(pool, named).await?
         {
             return Ok(Outcome::Retry(format!(
                 "session {} of lead {named} is not recorded yet",
@@ -187,8 +180,8 @@ async fn session_event(
     let event = match (evt.event_type.as_str(), s.payment_status.as_deref()) {
         ("checkout.session.completed", Some("unpaid")) => {
             // A delayed method: the async events decide.
-            if dep.status == "pending" {
-                deposits::set_status(&mut tx, dep.id, "processing").await?;
+            if dep.status == AttemptStatus::Pending {
+                deposits::set_status(&mut tx, dep.id, AttemptStatus::Processing).await?;
             }
             None
         }
@@ -200,7 +193,7 @@ async fn session_event(
             system_events::record(
                 &mut *tx,
                 Some(artist.id),
-                Some(lead.id),
+                Some(lead.id.uuid()),
                 "stripe_payment_status_unexpected",
                 Severity::Warning,
                 detail,
@@ -211,17 +204,15 @@ async fn session_event(
         ("checkout.session.completed", _) | ("checkout.session.async_payment_succeeded", _) => {
             paid(&mut tx, &evt.id, s, &dep, lead, artist, cid).await?
         }
-        ("checkout.session.async_payment_failed", _)
-            if matches!(dep.status.as_str(), "pending" | "processing") =>
-        {
-            deposits::set_status(&mut tx, dep.id, "failed").await?;
+        ("checkout.session.async_payment_failed", _) if dep.status.is_open() => {
+            deposits::set_status(&mut tx, dep.id, AttemptStatus::Failed).await?;
             Some(PaymentEvent::Expired {
                 attempt,
                 reason: ExpiryReason::PaymentFailed,
             })
         }
-        ("checkout.session.expired", _) if dep.status == "pending" => {
-            deposits::set_status(&mut tx, dep.id, "expired").await?;
+        ("checkout.session.expired", _) if dep.status == AttemptStatus::Pending => {
+            deposits::set_status(&mut tx, dep.id, AttemptStatus::Expired).await?;
             Some(PaymentEvent::Expired {
                 attempt,
                 reason: ExpiryReason::LinkExpired,
@@ -233,7 +224,7 @@ async fn session_event(
             system_events::record(
                 &mut *tx,
                 Some(artist.id),
-                Some(lead.id),
+                Some(lead.id.uuid()),
                 "stripe_event_out_of_order",
                 Severity::Info,
                 detail,
@@ -251,7 +242,7 @@ async fn session_event(
 
 /// Whether a deposit's money arrived (and maybe went back again).
 fn is_paid(dep: &DepositRow) -> bool {
-    matches!(dep.status.as_str(), "paid" | "refunded")
+    dep.status.is_paid()
 }
 
 /// A session says paid: accepted only when it is exactly the deposit we asked for. `event_id` is
@@ -282,7 +273,7 @@ async fn paid(
         system_events::record(
             &mut *tx,
             Some(artist.id),
-            Some(lead.id),
+            Some(lead.id.uuid()),
             "stripe_amount_mismatch",
             Severity::Error,
             detail,
@@ -334,7 +325,7 @@ async fn alert_artist(
     outbound::enqueue_send(
         tx,
         artist.id,
-        Some(lead.id),
+        Some(lead.id.uuid()),
         Recipient::Artist,
         to,
         body,
@@ -347,14 +338,14 @@ async fn alert_artist(
 async fn unknown(
     pool: &PgPool,
     evt: &StripeEvent,
-    named: Option<Uuid>,
+    named: Option<LeadId>,
     detail: serde_json::Value,
 ) -> anyhow::Result<Outcome> {
     tracing::warn!(event = %evt.id, kind = %evt.event_type, "Stripe event for a session or charge Inkline did not create; recorded");
     // Only name a lead that exists (the metadata is not ours to trust).
     let lead = match named {
-        Some(id) => existing_lead(pool, id).await?,
-        None => None,
+        Some(id) if leads::exists(pool, id).await? => Some(id.uuid()),
+        _ => None,
     };
     record_only(
         pool,
@@ -425,7 +416,7 @@ async fn refund_known_payment(
     pool: &PgPool,
     evt: &StripeEvent,
     c: &ChargeObject,
-    lead_id: Uuid,
+    lead_id: LeadId,
     pi: &str,
     cid: &str,
 ) -> anyhow::Result<Outcome> {
@@ -448,7 +439,7 @@ async fn refund_unseen_payment(
     evt: &StripeEvent,
     c: &ChargeObject,
     session: &CheckoutSession,
-    lead_id: Uuid,
+    lead_id: LeadId,
     cid: &str,
 ) -> anyhow::Result<Outcome> {
     let Some((mut tx, locked)) = begin_event(pool, evt, lead_id).await? else {
@@ -473,7 +464,7 @@ async fn refund_unseen_payment(
                 system_events::record(
                     &mut *tx,
                     Some(artist.id),
-                    Some(lead.id),
+                    Some(lead.id.uuid()),
                     "stripe_refund_of_unaccepted_payment",
                     Severity::Warning,
                     detail,
@@ -506,7 +497,8 @@ async fn apply_refund(
 ) -> anyhow::Result<()> {
     let artist = &locked.artist;
     let full = c.refunded || c.amount_refunded >= dep.amount_minor;
-    let news = c.amount_refunded > dep.amount_refunded || (full && dep.status != "refunded");
+    let news =
+        c.amount_refunded > dep.amount_refunded || (full && dep.status != AttemptStatus::Refunded);
     if news && c.amount_refunded > 0 {
         deposits::mark_refunded(tx, dep.id, c.amount_refunded, full).await?;
         let currency = Currency::parse(&dep.currency).unwrap_or(artist.config.currency);

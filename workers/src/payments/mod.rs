@@ -26,9 +26,9 @@ use infra::bus::topology::{INBOUND_STRIPE, JOBS_PAYMENTS};
 use infra::clients::stripe::StripeClient;
 use infra::decisions::{self, Asker, Cause, Locked};
 use infra::shutdown::Shutdown;
+use infra::store::ids::LeadId;
 use inkline_core::conversation::{Event, PaymentEvent};
 use sqlx::PgConnection;
-use uuid::Uuid;
 
 /// Runs the role until shutdown.
 pub async fn run(fleet: Fleet, shutdown: Shutdown) {
@@ -67,7 +67,7 @@ pub async fn run(fleet: Fleet, shutdown: Shutdown) {
 /// Loads a lead and its artist under the lead's row lock.
 pub(super) async fn lock_lead(
     tx: &mut PgConnection,
-    lead_id: Uuid,
+    lead_id: LeadId,
 ) -> anyhow::Result<Option<Locked>> {
     Ok(decisions::lock(tx, lead_id).await?)
 }

@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use infra::config::ParkingConfig;
 use infra::shutdown::Shutdown;
-use infra::store::deposits::{self};
+use infra::store::deposits::{self, AttemptStatus};
+use infra::store::ids::LeadId;
 use infra::store::parking::Loop;
 use inkline_core::conversation::{ExpiryReason, PaymentEvent};
 use sqlx::PgPool;
@@ -43,7 +44,7 @@ pub async fn sweep_expired(
 async fn expire_one(
     pool: &PgPool,
     id: Uuid,
-    lead_id: Uuid,
+    lead_id: LeadId,
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
     let mut tx = pool.begin().await?;
@@ -53,7 +54,7 @@ async fn expire_one(
     let Some(dep) = deposits::lock_due(&mut tx, id, now).await? else {
         return Ok(false);
     };
-    deposits::set_status(&mut tx, dep.id, "expired").await?;
+    deposits::set_status(&mut tx, dep.id, AttemptStatus::Expired).await?;
     let attempt = u32::try_from(dep.attempt).unwrap_or(0);
     let cid = infra::telemetry::new_correlation_id();
     decide(

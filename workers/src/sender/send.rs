@@ -50,7 +50,7 @@ impl SenderHandler {
                     job.message_id
                 )));
             }
-            Some(s) if s.provider_id.is_some() || s.status != "queued" => {
+            Some(s) if s.is_settled() => {
                 return Ok(duplicate(job));
             }
             Some(_) => {}
@@ -268,7 +268,7 @@ impl SenderHandler {
                 messages::mark_failed(
                     pool,
                     job.message_id,
-                    "failed",
+                    messages::MessageStatus::Failed,
                     error_code(&e),
                     &e.to_string(),
                 )
@@ -318,7 +318,7 @@ impl SenderHandler {
         messages::mark_failed(
             &self.fleet.pool,
             job.message_id,
-            "undeliverable",
+            messages::MessageStatus::Undeliverable,
             code,
             detail,
         )

@@ -17,8 +17,10 @@ pub enum Item {
     Status(StatusUpdate),
 }
 
-/// Delivery states, in the order they may only move forward (failed is terminal).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// Delivery states, in the order they may only move forward (failed is terminal). Serialized as
+/// [`Delivery::as_str`] (the API's `delivery` field).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Delivery {
     Sent,
     Delivered,

@@ -17,7 +17,8 @@
 //! `Effect::Send`, which `decisions` turns into tokens with [`append`].
 
 use super::{ActionError, ActionOutcome, perform_in};
-use crate::store::action_tokens;
+use crate::store::ids::LeadId;
+use crate::store::{action_tokens, leads};
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use inkline_core::conversation::{ActionLink, ArtistAction};
@@ -25,7 +26,6 @@ use inkline_core::domain::{MessageBody, Status};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
-use uuid::Uuid;
 
 /// Random bytes per token (256 bits).
 const TOKEN_BYTES: usize = 32;
@@ -63,7 +63,7 @@ impl From<ActionError> for LinkError {
 /// What a usable link will do, for the confirmation page.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LinkPreview {
-    pub lead_id: Uuid,
+    pub lead_id: LeadId,
     pub action: ArtistAction,
     /// `action.describe()`.
     pub description: String,
@@ -113,7 +113,7 @@ fn well_formed(token: &str) -> bool {
 /// once, never stored).
 pub async fn issue(
     tx: &mut PgConnection,
-    lead_id: Uuid,
+    lead_id: LeadId,
     action: &ArtistAction,
     for_status: Status,
     ttl: Duration,
@@ -139,7 +139,7 @@ pub async fn issue(
 /// status after the decision, valid for `ttl`.
 pub async fn append(
     tx: &mut PgConnection,
-    lead_id: Uuid,
+    lead_id: LeadId,
     ttl: Duration,
     for_status: Status,
     body: &MessageBody,
@@ -169,30 +169,16 @@ fn check(
     if row.expires_at <= now {
         return Err(LinkError::Expired);
     }
-    if row.for_status != current.as_str() {
+    if row.for_status != Some(current) {
         return Err(LinkError::WrongStatus {
-            issued_for: row.for_status.clone(),
+            issued_for: row
+                .for_status
+                .map_or("an unknown status", Status::as_str)
+                .to_owned(),
             current,
         });
     }
     serde_json::from_value(row.params.clone()).map_err(|_| LinkError::Unknown)
-}
-
-async fn status_of(
-    db: impl sqlx::PgExecutor<'_>,
-    lead_id: Uuid,
-    lock: bool,
-) -> Result<Option<Status>, sqlx::Error> {
-    let sql = if lock {
-        "SELECT status FROM leads WHERE id = $1 FOR UPDATE"
-    } else {
-        "SELECT status FROM leads WHERE id = $1"
-    };
-    let s: Option<String> = sqlx::query_scalar(sql)
-        .bind(lead_id)
-        .fetch_optional(db)
-        .await?;
-    Ok(s.and_then(|s| s.parse().ok()))
 }
 
 /// What `token` would do now, without doing it (the GET confirmation page).
@@ -207,7 +193,7 @@ pub async fn peek(
     let row = action_tokens::by_hash(pool, &hash(token))
         .await?
         .ok_or(LinkError::Unknown)?;
-    let status = status_of(pool, row.lead_id, false)
+    let status = leads::status_of(pool, row.lead_id)
         .await?
         .ok_or(LinkError::Unknown)?;
     let action = check(&row, now, status)?;
@@ -234,7 +220,7 @@ pub async fn redeem(
     let row = action_tokens::lock_by_hash(&mut tx, &hash(token))
         .await?
         .ok_or(LinkError::Unknown)?;
-    let status = status_of(&mut *tx, row.lead_id, true)
+    let status = leads::lock_status(&mut tx, row.lead_id)
         .await?
         .ok_or(LinkError::Unknown)?;
     let action = check(&row, now, status)?;

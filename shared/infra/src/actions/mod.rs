@@ -16,18 +16,18 @@ pub mod links;
 pub mod sending;
 
 use crate::decisions::{self, Asker, Cause, DecideError, Verdict};
+use crate::store::ids::LeadId;
 use crate::store::{artists, deposits, leads, system_events};
 use chrono::{DateTime, Utc};
 use inkline_core::conversation::{ArtistAction, Event, Severity};
 use inkline_core::domain::Status;
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
-use uuid::Uuid;
 
 /// What an action did (`from == to` for a reply, or a repeated approve that changed nothing).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ActionOutcome {
-    pub lead_id: Uuid,
+    pub lead_id: LeadId,
     pub from: Status,
     pub to: Status,
 }
@@ -77,7 +77,7 @@ impl From<artists::ArtistError> for ActionError {
 /// Performs `action` on a lead for `actor` (e.g. "admin", "artist:demo", "link").
 pub async fn perform(
     pool: &PgPool,
-    lead_id: Uuid,
+    lead_id: LeadId,
     action: ArtistAction,
     actor: &str,
     correlation_id: &str,
@@ -91,7 +91,7 @@ pub async fn perform(
 /// [`perform`] inside the caller's transaction (action links mark their token in the same one).
 pub(crate) async fn perform_in(
     tx: &mut PgConnection,
-    lead_id: Uuid,
+    lead_id: LeadId,
     action: &ArtistAction,
     actor: &str,
     correlation_id: &str,
@@ -137,7 +137,7 @@ pub(crate) async fn perform_in(
             d.attempt,
             d.amount.amount_minor,
             d.amount.currency.as_str(),
-            method.as_str(),
+            *method,
         )
         .await?;
     }
@@ -145,7 +145,7 @@ pub(crate) async fn perform_in(
     system_events::record(
         &mut *tx,
         Some(artist_id),
-        Some(lead_id),
+        Some(lead_id.uuid()),
         "artist_action",
         Severity::Info,
         serde_json::json!({"action": name, "actor": actor, "from": from, "to": to, "params": action}),

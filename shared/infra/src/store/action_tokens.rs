@@ -1,6 +1,7 @@
 //! Artist action links: only the SHA-256 of a token is stored, with the lead, the action, the
 //! status it was issued for and its lifetime. Minting and redeeming live in `actions::links`.
 
+use super::ids::LeadId;
 use chrono::{DateTime, Utc};
 use inkline_core::domain::Status;
 use sqlx::{PgConnection, PgExecutor, Row};
@@ -10,11 +11,12 @@ use uuid::Uuid;
 #[derive(Debug, Clone, PartialEq)]
 pub struct TokenRow {
     pub id: Uuid,
-    pub lead_id: Uuid,
+    pub lead_id: LeadId,
     /// The action's name (`approve`, `reject`...).
     pub action: String,
-    /// The lead's status the link was issued for (a string: unknown values are refused later).
-    pub for_status: String,
+    /// The lead's status the link was issued for; `None` when it is not a status this build
+    /// knows (a newer release wrote it): such a link is refused as issued for another status.
+    pub for_status: Option<Status>,
     /// The whole action as JSON (`{"action": "approve", "deposit_minor": null}`).
     pub params: serde_json::Value,
     pub created_at: DateTime<Utc>,
@@ -29,7 +31,7 @@ fn from_row(r: &sqlx::postgres::PgRow) -> Result<TokenRow, sqlx::Error> {
         id: r.try_get("id")?,
         lead_id: r.try_get("lead_id")?,
         action: r.try_get("action")?,
-        for_status: r.try_get("for_status")?,
+        for_status: r.try_get::<&str, _>("for_status")?.parse().ok(),
         params: r.try_get("params")?,
         created_at: r.try_get("created_at")?,
         expires_at: r.try_get("expires_at")?,
@@ -42,24 +44,24 @@ fn from_row(r: &sqlx::postgres::PgRow) -> Result<TokenRow, sqlx::Error> {
 pub async fn insert(
     tx: &mut PgConnection,
     token_hash: &[u8],
-    lead_id: Uuid,
+    lead_id: LeadId,
     action: &str,
     for_status: Status,
     params: &serde_json::Value,
     expires_at: DateTime<Utc>,
 ) -> Result<Uuid, sqlx::Error> {
     let id = Uuid::now_v7();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO action_tokens (id, token_hash, lead_id, action, for_status, params, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        id,
+        token_hash,
+        lead_id.uuid(),
+        action,
+        for_status.as_str(),
+        params,
+        expires_at,
     )
-    .bind(id)
-    .bind(token_hash)
-    .bind(lead_id)
-    .bind(action)
-    .bind(for_status.as_str())
-    .bind(params)
-    .bind(expires_at)
     .execute(tx)
     .await?;
     Ok(id)
@@ -99,10 +101,12 @@ pub async fn mark_used(
     id: Uuid,
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE action_tokens SET used_at = $2 WHERE id = $1 AND used_at IS NULL")
-        .bind(id)
-        .bind(at)
-        .execute(tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE action_tokens SET used_at = $2 WHERE id = $1 AND used_at IS NULL",
+        id,
+        at,
+    )
+    .execute(tx)
+    .await?;
     Ok(())
 }

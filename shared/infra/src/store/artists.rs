@@ -108,12 +108,12 @@ pub async fn set_sending_paused(
     id: Uuid,
     reason: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE artists SET sending_paused_at = CASE WHEN $2::text IS NULL THEN NULL ELSE COALESCE(sending_paused_at, now()) END,
                 sending_paused_reason = $2, updated_at = now() WHERE id = $1",
+        id,
+        reason,
     )
-    .bind(id)
-    .bind(reason)
     .execute(db)
     .await?;
     Ok(())
@@ -126,12 +126,12 @@ pub async fn pause_sending(
     id: Uuid,
     reason: &str,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE artists SET sending_paused_at = now(), sending_paused_reason = $2, updated_at = now()
          WHERE id = $1 AND sending_paused_at IS NULL",
+        id,
+        reason,
     )
-    .bind(id)
-    .bind(reason)
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -172,10 +172,11 @@ pub async fn resume_sending(pool: &sqlx::PgPool, id: Uuid) -> Result<u64, sqlx::
 
 /// Whether sending is paused for an artist right now (checked again just before each API call).
 pub async fn sending_paused(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool, sqlx::Error> {
-    let paused: Option<bool> =
-        sqlx::query_scalar("SELECT sending_paused_at IS NOT NULL FROM artists WHERE id = $1")
-            .bind(id)
-            .fetch_optional(db)
-            .await?;
+    let paused = sqlx::query_scalar!(
+        r#"SELECT sending_paused_at IS NOT NULL AS "paused!" FROM artists WHERE id = $1"#,
+        id
+    )
+    .fetch_optional(db)
+    .await?;
     Ok(paused.unwrap_or(false))
 }

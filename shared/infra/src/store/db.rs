@@ -29,6 +29,11 @@ pub async fn connect(cfg: &DbConfig) -> Result<PgPool, sqlx::Error> {
         .await
 }
 
+/// Whether the database answers a trivial query right now (readiness checks).
+pub async fn ping(pool: &PgPool) -> bool {
+    sqlx::query("SELECT 1").execute(pool).await.is_ok()
+}
+
 /// Postgres ends a session that sits inside a transaction doing nothing for this long.
 const IDLE_IN_TRANSACTION: Duration = Duration::from_secs(120);
 
@@ -155,7 +160,8 @@ mod tests {
         assert!(caused_by_unavailable(outage.as_ref()));
         let lead = anyhow::Error::new(LeadError::Db(sqlx::Error::PoolClosed));
         assert!(caused_by_unavailable(lead.as_ref()));
-        let corrupt = anyhow::Error::new(LeadError::Corrupt(uuid::Uuid::nil(), "bad".into()));
+        let corrupt =
+            anyhow::Error::new(LeadError::Corrupt(uuid::Uuid::nil().into(), "bad".into()));
         assert!(!caused_by_unavailable(corrupt.as_ref()));
         let row = anyhow::Error::new(LeadError::Db(sqlx::Error::RowNotFound)).context("expiring");
         assert!(!caused_by_unavailable(row.as_ref()));

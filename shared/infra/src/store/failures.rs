@@ -2,7 +2,7 @@
 //! to the artist's own number per failed message (never about a notification to the artist
 //! itself, which could loop).
 
-use super::{artists, outbound, system_events};
+use super::{artists, messages, outbound, system_events};
 use inkline_core::conversation::{Recipient, Severity};
 use inkline_core::domain::MessageBody;
 use inkline_core::jobs::TemplateKind;
@@ -36,7 +36,7 @@ pub async fn report(
     let artist_id: Uuid = row.try_get("artist_id")?;
     let lead_id: Option<Uuid> = row.try_get("lead_id")?;
     let wa_id: String = row.try_get("wa_id")?;
-    let recipient: String = row.try_get("recipient")?;
+    let recipient = messages::recipient_of(row.try_get("recipient")?)?;
     let text: Option<String> = row.try_get("text")?;
     system_events::record(
         &mut *tx,
@@ -55,7 +55,7 @@ pub async fn report(
     .await?
     .rows_affected()
         == 1;
-    let artist = if first && recipient == "client" {
+    let artist = if first && recipient == Recipient::Client {
         artists::by_id(&mut *tx, artist_id).await.ok().flatten()
     } else {
         None

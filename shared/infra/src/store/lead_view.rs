@@ -2,22 +2,25 @@
 //! admin API, the console and tests all use this one projection), keyset pagination with an
 //! opaque cursor, and the transcript, history and audit events of one lead.
 
+use super::ids::LeadId;
+use super::messages::{Direction, MessageStatus};
+use super::system_events::severity_of;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use inkline_core::conversation::LeadState;
+use inkline_core::conversation::{LeadState, Severity};
 use inkline_core::domain::Status;
+use inkline_core::webhook::whatsapp::Delivery;
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::postgres::PgRow;
 use sqlx::{PgExecutor, PgPool, Row};
-use uuid::Uuid;
 
 /// One lead as INTERFACES.md "Lead JSON" spells it. `history` and `transcript` are only present
 /// on the detail view (`GET /admin/leads/{id}`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LeadJson {
-    pub id: Uuid,
+    pub id: LeadId,
     /// The artist's slug.
     pub artist: String,
     pub wa_id: String,
@@ -53,12 +56,12 @@ pub struct HistoryEntry {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TranscriptEntry {
     /// `in` (from the client) or `out` (to the client).
-    pub direction: String,
+    pub direction: Direction,
     pub kind: String,
     pub text: Option<String>,
     pub at: DateTime<Utc>,
     /// `sent`, `delivered`, `read` or `failed` for outbound messages Meta has seen; null otherwise.
-    pub delivery: Option<String>,
+    pub delivery: Option<Delivery>,
     /// The stored body (interactive choices, template parameters, image ids), for rich views.
     pub body: Value,
     /// Why an unsent outbound message is parked (its send job in the dead-letter queue, or the
@@ -72,7 +75,7 @@ pub struct TranscriptEntry {
 pub struct ArtistNotification {
     pub text: Option<String>,
     pub at: DateTime<Utc>,
-    pub delivery: Option<String>,
+    pub delivery: Option<Delivery>,
     /// Why it is parked, as in [`TranscriptEntry::parked`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parked: Option<String>,
@@ -83,7 +86,7 @@ pub struct ArtistNotification {
 pub struct EventEntry {
     pub at: DateTime<Utc>,
     pub kind: String,
-    pub severity: String,
+    pub severity: Severity,
     pub detail: Value,
 }
 
@@ -103,7 +106,7 @@ pub struct LeadFilter {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cursor {
     pub created_at: DateTime<Utc>,
-    pub id: Uuid,
+    pub id: LeadId,
 }
 
 /// A cursor string that was not made by [`Cursor::encode`].
@@ -268,7 +271,10 @@ fn like_pattern(text: &str) -> String {
 }
 
 /// One lead without history or transcript.
-pub async fn summary(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<LeadJson>, LeadViewError> {
+pub async fn summary(
+    db: impl PgExecutor<'_>,
+    id: LeadId,
+) -> Result<Option<LeadJson>, LeadViewError> {
     let row = sqlx::query(&format!(
         "SELECT {COLS} FROM leads l JOIN artists a ON a.id = l.artist_id WHERE l.id = $1"
     ))
@@ -279,7 +285,7 @@ pub async fn summary(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<LeadJso
 }
 
 /// One lead with its status history and the transcript of the chat with the client.
-pub async fn detail(db: &PgPool, id: Uuid) -> Result<Option<LeadJson>, LeadViewError> {
+pub async fn detail(db: &PgPool, id: LeadId) -> Result<Option<LeadJson>, LeadViewError> {
     let Some(mut lead) = summary(db, id).await? else {
         return Ok(None);
     };
@@ -291,7 +297,7 @@ pub async fn detail(db: &PgPool, id: Uuid) -> Result<Option<LeadJson>, LeadViewE
 /// The status history, oldest first.
 pub async fn history(
     db: impl PgExecutor<'_>,
-    id: Uuid,
+    id: LeadId,
 ) -> Result<Vec<HistoryEntry>, LeadViewError> {
     let rows = sqlx::query("SELECT from_status, to_status, at, cause FROM lead_status_history WHERE lead_id = $1 ORDER BY id")
         .bind(id)
@@ -314,19 +320,10 @@ pub async fn history(
 /// The parked reason of a message row that is still unsent, else NULL.
 const PARKED: &str = "CASE WHEN status = 'queued' AND parked_at IS NOT NULL THEN COALESCE(parked_reason, 'parked') END AS parked";
 
-/// What a message row's status says about delivery, in the API's words.
-fn delivery_of(status: &str) -> Option<String> {
-    match status {
-        "sent" | "delivered" | "read" | "failed" => Some(status.to_owned()),
-        "undeliverable" => Some("failed".to_owned()),
-        _ => None,
-    }
-}
-
 /// The chat with the client, oldest first (notifications to the artist are not part of it).
 pub async fn transcript(
     db: impl PgExecutor<'_>,
-    id: Uuid,
+    id: LeadId,
 ) -> Result<Vec<TranscriptEntry>, LeadViewError> {
     let rows = sqlx::query(&format!(
         "SELECT direction, kind, text, body, status, COALESCE(provider_at, created_at) AS at, {PARKED} FROM messages
@@ -338,13 +335,13 @@ pub async fn transcript(
     let entries = rows
         .iter()
         .map(|r| {
-            let status: String = r.try_get("status")?;
+            let status: MessageStatus = r.try_get("status")?;
             Ok(TranscriptEntry {
                 direction: r.try_get("direction")?,
                 kind: r.try_get("kind")?,
                 text: r.try_get("text")?,
                 at: r.try_get("at")?,
-                delivery: delivery_of(&status),
+                delivery: status.delivery(),
                 body: r.try_get("body")?,
                 parked: r.try_get("parked")?,
             })
@@ -356,7 +353,7 @@ pub async fn transcript(
 /// Notifications about this lead sent to the artist's own number, oldest first.
 pub async fn artist_notifications(
     db: impl PgExecutor<'_>,
-    id: Uuid,
+    id: LeadId,
 ) -> Result<Vec<ArtistNotification>, LeadViewError> {
     let rows = sqlx::query(&format!(
         "SELECT text, status, created_at, {PARKED} FROM messages WHERE lead_id = $1 AND recipient = 'artist' ORDER BY created_at, id",
@@ -367,11 +364,11 @@ pub async fn artist_notifications(
     let entries = rows
         .iter()
         .map(|r| {
-            let status: String = r.try_get("status")?;
+            let status: MessageStatus = r.try_get("status")?;
             Ok(ArtistNotification {
                 text: r.try_get("text")?,
                 at: r.try_get("created_at")?,
-                delivery: delivery_of(&status),
+                delivery: status.delivery(),
                 parked: r.try_get("parked")?,
             })
         })
@@ -382,7 +379,7 @@ pub async fn artist_notifications(
 /// The audit events about this lead, newest first (at most `limit`).
 pub async fn events(
     db: impl PgExecutor<'_>,
-    id: Uuid,
+    id: LeadId,
     limit: i64,
 ) -> Result<Vec<EventEntry>, LeadViewError> {
     let rows = sqlx::query("SELECT at, kind, severity, detail FROM system_events WHERE lead_id = $1 ORDER BY id DESC LIMIT $2")
@@ -396,7 +393,7 @@ pub async fn events(
             Ok(EventEntry {
                 at: r.try_get("at")?,
                 kind: r.try_get("kind")?,
-                severity: r.try_get("severity")?,
+                severity: severity_of(r.try_get("severity")?)?,
                 detail: r.try_get("detail")?,
             })
         })
@@ -435,7 +432,7 @@ mod tests {
     fn cursors_round_trip_and_garbage_is_refused() {
         let c = Cursor {
             created_at: DateTime::from_timestamp_micros(1_764_064_800_123_456).unwrap(),
-            id: Uuid::now_v7(),
+            id: LeadId::new(),
         };
         assert_eq!(Cursor::parse(&c.encode()).unwrap(), c);
         for bad in [
@@ -456,9 +453,14 @@ mod tests {
 
     #[test]
     fn delivery_words_follow_the_api() {
-        assert_eq!(delivery_of("queued"), None);
-        assert_eq!(delivery_of("received"), None);
-        assert_eq!(delivery_of("read").as_deref(), Some("read"));
-        assert_eq!(delivery_of("undeliverable").as_deref(), Some("failed"));
+        let word = |s: MessageStatus| s.delivery().map(|d| serde_json::json!(d));
+        assert_eq!(word(MessageStatus::Queued), None);
+        assert_eq!(word(MessageStatus::Received), None);
+        assert_eq!(word(MessageStatus::Read), Some(serde_json::json!("read")));
+        assert_eq!(
+            word(MessageStatus::Undeliverable),
+            Some(serde_json::json!("failed"))
+        );
+        assert_eq!(serde_json::json!(Direction::Out), serde_json::json!("out"));
     }
 }

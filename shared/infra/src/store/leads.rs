@@ -1,16 +1,16 @@
 //! Leads: get-or-create under a row lock, and the one guarded write of a new state.
 
+use super::ids::{ArtistId, LeadId};
 use chrono::{DateTime, Utc};
 use inkline_core::conversation::LeadState;
 use inkline_core::domain::{Status, Transition};
-use sqlx::{PgConnection, Row};
-use uuid::Uuid;
+use sqlx::{PgConnection, PgExecutor, Row};
 
 /// A lead row as the workers use it.
 #[derive(Debug, Clone)]
 pub struct LeadRow {
-    pub id: Uuid,
-    pub artist_id: Uuid,
+    pub id: LeadId,
+    pub artist_id: ArtistId,
     pub wa_id: String,
     pub state: LeadState,
     pub created_at: DateTime<Utc>,
@@ -23,15 +23,15 @@ pub enum LeadError {
     #[error("{0}")]
     Db(#[source] sqlx::Error),
     #[error("lead {id} was expected in {expected} but is not: concurrent change")]
-    Conflict { id: Uuid, expected: Status },
+    Conflict { id: LeadId, expected: Status },
     #[error("lead {0} has an unreadable state: {1}")]
-    Corrupt(Uuid, String),
+    Corrupt(LeadId, String),
 }
 
 const COLS: &str = "id, artist_id, wa_id, status, state, created_at";
 
 fn from_row(row: sqlx::postgres::PgRow) -> Result<LeadRow, LeadError> {
-    let id: Uuid = row.try_get("id")?;
+    let id: LeadId = row.try_get("id")?;
     let status: String = row.try_get("status")?;
     let status: Status =
         status
@@ -60,15 +60,16 @@ fn from_row(row: sqlx::postgres::PgRow) -> Result<LeadRow, LeadError> {
 /// Returns whether it was created.
 pub async fn lock_or_create(
     tx: &mut PgConnection,
-    artist_id: Uuid,
+    artist_id: ArtistId,
     wa_id: &str,
 ) -> Result<(LeadRow, bool), LeadError> {
-    let created = sqlx::query(
-        "INSERT INTO leads (id, artist_id, wa_id, status) VALUES ($1, $2, $3, 'NEW') ON CONFLICT (artist_id, wa_id) DO NOTHING",
+    let created = sqlx::query!(
+        "INSERT INTO leads (id, artist_id, wa_id, status) VALUES ($1, $2, $3, $4) ON CONFLICT (artist_id, wa_id) DO NOTHING",
+        LeadId::new().uuid(),
+        artist_id.uuid(),
+        wa_id,
+        Status::New.as_str(),
     )
-    .bind(Uuid::now_v7())
-    .bind(artist_id)
-    .bind(wa_id)
     .execute(&mut *tx)
     .await?
     .rows_affected()
@@ -84,7 +85,7 @@ pub async fn lock_or_create(
 }
 
 /// Locks a lead by id.
-pub async fn lock(tx: &mut PgConnection, id: Uuid) -> Result<Option<LeadRow>, LeadError> {
+pub async fn lock(tx: &mut PgConnection, id: LeadId) -> Result<Option<LeadRow>, LeadError> {
     let row = sqlx::query(&format!(
         "SELECT {COLS} FROM leads WHERE id = $1 FOR UPDATE"
     ))
@@ -92,6 +93,36 @@ pub async fn lock(tx: &mut PgConnection, id: Uuid) -> Result<Option<LeadRow>, Le
     .fetch_optional(tx)
     .await?;
     row.map(from_row).transpose()
+}
+
+/// A lead's status, unlocked (`None`: no such lead, or a status this build does not know).
+pub async fn status_of(db: impl PgExecutor<'_>, id: LeadId) -> Result<Option<Status>, sqlx::Error> {
+    let s = sqlx::query_scalar!("SELECT status FROM leads WHERE id = $1", id.uuid())
+        .fetch_optional(db)
+        .await?;
+    Ok(s.and_then(|s| s.parse().ok()))
+}
+
+/// [`status_of`], locking the lead's row for this transaction.
+pub async fn lock_status(tx: &mut PgConnection, id: LeadId) -> Result<Option<Status>, sqlx::Error> {
+    let s = sqlx::query_scalar!(
+        "SELECT status FROM leads WHERE id = $1 FOR UPDATE",
+        id.uuid()
+    )
+    .fetch_optional(tx)
+    .await?;
+    Ok(s.and_then(|s| s.parse().ok()))
+}
+
+/// Whether a lead with this id exists (an id from outside, e.g. Stripe metadata, is not ours to
+/// trust).
+pub async fn exists(db: impl PgExecutor<'_>, id: LeadId) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM leads WHERE id = $1) AS "exists!""#,
+        id.uuid()
+    )
+    .fetch_one(db)
+    .await
 }
 
 /// The lifecycle timestamp column first set when a lead reaches `status`.
@@ -124,7 +155,7 @@ fn lifecycle_column(status: Status) -> Option<&'static str> {
 /// status history. A lead that changed under us is a `Conflict`, never overwritten.
 pub async fn save(
     tx: &mut PgConnection,
-    id: Uuid,
+    id: LeadId,
     expected: Status,
     state: &LeadState,
     transitions: &[Transition],
@@ -160,13 +191,15 @@ pub async fn save(
         return Err(LeadError::Conflict { id, expected });
     }
     for t in transitions {
-        sqlx::query("INSERT INTO lead_status_history (lead_id, from_status, to_status, cause) VALUES ($1, $2, $3, $4)")
-            .bind(id)
-            .bind(t.from.as_str())
-            .bind(t.to.as_str())
-            .bind(&t.cause)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query!(
+            "INSERT INTO lead_status_history (lead_id, from_status, to_status, cause) VALUES ($1, $2, $3, $4)",
+            id.uuid(),
+            t.from.as_str(),
+            t.to.as_str(),
+            t.cause,
+        )
+        .execute(&mut *tx)
+        .await?;
     }
     Ok(())
 }
@@ -174,19 +207,21 @@ pub async fn save(
 /// Records one answer in the history (latest wins).
 pub async fn record_answer(
     tx: &mut PgConnection,
-    lead_id: Uuid,
+    lead_id: LeadId,
     key: &str,
     value: &serde_json::Value,
     raw: Option<&str>,
     source_message_id: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO lead_answers (lead_id, key, value, raw, source_message_id) VALUES ($1, $2, $3, $4, $5)")
-        .bind(lead_id)
-        .bind(key)
-        .bind(value)
-        .bind(raw)
-        .bind(source_message_id)
-        .execute(tx)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO lead_answers (lead_id, key, value, raw, source_message_id) VALUES ($1, $2, $3, $4, $5)",
+        lead_id.uuid(),
+        key,
+        value,
+        raw,
+        source_message_id,
+    )
+    .execute(tx)
+    .await?;
     Ok(())
 }

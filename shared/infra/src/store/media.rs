@@ -23,31 +23,58 @@ pub async fn exists(
     artist_id: Uuid,
     media_id: &str,
 ) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM media WHERE artist_id = $1 AND media_id = $2)")
-        .bind(artist_id)
-        .bind(media_id)
-        .fetch_one(db)
-        .await
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM media WHERE artist_id = $1 AND media_id = $2) AS "exists!""#,
+        artist_id,
+        media_id,
+    )
+    .fetch_one(db)
+    .await
 }
 
 /// Records a download (the first record wins).
 pub async fn record(db: impl PgExecutor<'_>, m: &StoredMedia<'_>) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO media (id, artist_id, lead_id, media_id, wamid, mime_type, sha256, size_bytes, storage_path)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (artist_id, media_id) DO NOTHING",
+        Uuid::now_v7(),
+        m.artist_id,
+        m.lead_id,
+        m.media_id,
+        m.wamid,
+        m.mime_type,
+        m.sha256,
+        m.size_bytes,
+        m.storage_path,
     )
-    .bind(Uuid::now_v7())
-    .bind(m.artist_id)
-    .bind(m.lead_id)
-    .bind(m.media_id)
-    .bind(m.wamid)
-    .bind(m.mime_type)
-    .bind(m.sha256)
-    .bind(m.size_bytes)
-    .bind(m.storage_path)
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// Where the bytes of a downloaded media object are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaFile {
+    /// Relative to `MEDIA_DIR`.
+    pub storage_path: String,
+    pub mime_type: String,
+}
+
+/// The newest download of `media_id`, of the artist with slug `artist` (of any artist when None).
+pub async fn find(
+    db: impl PgExecutor<'_>,
+    media_id: &str,
+    artist: Option<&str>,
+) -> Result<Option<MediaFile>, sqlx::Error> {
+    sqlx::query_as!(
+        MediaFile,
+        "SELECT m.storage_path, m.mime_type FROM media m JOIN artists a ON a.id = m.artist_id
+         WHERE m.media_id = $1 AND ($2::text IS NULL OR a.slug = $2) ORDER BY m.fetched_at DESC LIMIT 1",
+        media_id,
+        artist,
+    )
+    .fetch_optional(db)
+    .await
 }
 
 /// The lowercase hex sha256 of `bytes` (what Meta's media metadata gives to check against).

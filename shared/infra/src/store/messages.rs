@@ -1,10 +1,77 @@
 //! The transcript: inbound and outbound messages, provider ids and delivery status.
 
+use super::text::{decode_error, text_enum};
 use inkline_core::conversation::{Content, Inbound, Recipient};
 use inkline_core::domain::MessageBody;
 use inkline_core::webhook::whatsapp::{Delivery, StatusUpdate};
 use sqlx::{PgConnection, PgExecutor, Row};
 use uuid::Uuid;
+
+text_enum! {
+    /// Where a message stands (`messages.status`): inbound rows are `received`; outbound ones are
+    /// `queued` until Meta accepts them, then move forward with its receipts.
+    pub enum MessageStatus {
+        Received = "received",
+        Queued = "queued",
+        Sent = "sent",
+        Delivered = "delivered",
+        Read = "read",
+        /// Meta refused it or reported it failed.
+        Failed = "failed",
+        /// Never sent: outside the 24 h window with no template to fall back on.
+        Undeliverable = "undeliverable",
+    }
+}
+
+impl MessageStatus {
+    /// What the status says about delivery, in the API's words (`None`: not seen by Meta).
+    pub fn delivery(self) -> Option<Delivery> {
+        match self {
+            MessageStatus::Sent => Some(Delivery::Sent),
+            MessageStatus::Delivered => Some(Delivery::Delivered),
+            MessageStatus::Read => Some(Delivery::Read),
+            MessageStatus::Failed | MessageStatus::Undeliverable => Some(Delivery::Failed),
+            MessageStatus::Received | MessageStatus::Queued => None,
+        }
+    }
+}
+
+impl From<Delivery> for MessageStatus {
+    fn from(d: Delivery) -> Self {
+        match d {
+            Delivery::Sent => MessageStatus::Sent,
+            Delivery::Delivered => MessageStatus::Delivered,
+            Delivery::Read => MessageStatus::Read,
+            Delivery::Failed => MessageStatus::Failed,
+        }
+    }
+}
+
+text_enum! {
+    /// Which way a message went (`messages.direction`).
+    pub enum Direction {
+        /// From the client.
+        In = "in",
+        /// To the client or the artist.
+        Out = "out",
+    }
+}
+
+/// `messages.recipient`'s spelling of the core's [`Recipient`].
+pub(super) fn recipient_text(r: Recipient) -> &'static str {
+    match r {
+        Recipient::Client => "client",
+        Recipient::Artist => "artist",
+    }
+}
+
+/// `messages.recipient` as the core's [`Recipient`].
+pub(super) fn recipient_of(text: &str) -> Result<Recipient, sqlx::Error> {
+    [Recipient::Client, Recipient::Artist]
+        .into_iter()
+        .find(|r| recipient_text(*r) == text)
+        .ok_or_else(|| decode_error("Recipient", text))
+}
 
 fn inbound_kind_and_text(c: &Content) -> (&str, Option<String>) {
     match c {
@@ -60,10 +127,6 @@ pub async fn insert_outbound(
     wa_id: &str,
     body: &MessageBody,
 ) -> Result<(), sqlx::Error> {
-    let recipient = match recipient {
-        Recipient::Client => "client",
-        Recipient::Artist => "artist",
-    };
     sqlx::query(
         "INSERT INTO messages (id, lead_id, artist_id, direction, recipient, wa_id, kind, text, body, status)
          VALUES ($1, $2, $3, 'out', $4, $5, $6, $7, $8, 'queued')",
@@ -71,7 +134,7 @@ pub async fn insert_outbound(
     .bind(id)
     .bind(lead_id)
     .bind(artist_id)
-    .bind(recipient)
+    .bind(recipient_text(recipient))
     .bind(wa_id)
     .bind(body.kind())
     .bind(body.preview())
@@ -85,7 +148,14 @@ pub async fn insert_outbound(
 #[derive(Debug, Clone)]
 pub struct OutboundState {
     pub provider_id: Option<String>,
-    pub status: String,
+    pub status: MessageStatus,
+}
+
+impl OutboundState {
+    /// Accepted by Meta (wamid recorded) or settled as failed: nothing left to send.
+    pub fn is_settled(&self) -> bool {
+        self.provider_id.is_some() || self.status != MessageStatus::Queued
+    }
 }
 
 /// The state of an outbound message, recording that a sender is looking at it now (a queued
@@ -175,7 +245,7 @@ pub async fn claim(db: &sqlx::PgPool, id: Uuid, lease_secs: i64) -> Result<Claim
     }
     Ok(match outbound_state(db, id).await? {
         None => Claim::Missing,
-        Some(s) if s.provider_id.is_some() || s.status != "queued" => Claim::Settled,
+        Some(s) if s.is_settled() => Claim::Settled,
         Some(_) => Claim::Busy,
     })
 }
@@ -278,8 +348,8 @@ pub struct ParkedMessage {
     /// The artist's slug.
     pub artist: String,
     pub lead_id: Option<Uuid>,
-    /// `client` or `artist` (a notification to the artist's own number).
-    pub recipient: String,
+    /// The client, or the artist (a notification to the artist's own number).
+    pub recipient: Recipient,
     pub wa_id: String,
     pub kind: String,
     pub text: Option<String>,
@@ -315,7 +385,7 @@ pub async fn parked(
                 id: r.try_get("id")?,
                 artist: r.try_get("slug")?,
                 lead_id: r.try_get("lead_id")?,
-                recipient: r.try_get("recipient")?,
+                recipient: recipient_of(r.try_get("recipient")?)?,
                 wa_id: r.try_get("wa_id")?,
                 kind: r.try_get("kind")?,
                 text: r.try_get("text")?,
@@ -393,11 +463,11 @@ pub async fn mark_sent(
     Ok(done.rows_affected() == 1)
 }
 
-/// Records a permanent failure to send.
+/// Records a permanent failure to send (`Failed` or `Undeliverable`).
 pub async fn mark_failed(
     db: impl PgExecutor<'_>,
     id: Uuid,
-    status: &str,
+    status: MessageStatus,
     code: Option<i64>,
     detail: &str,
 ) -> Result<(), sqlx::Error> {
@@ -441,7 +511,7 @@ pub async fn apply_receipt(
     );
     let row = sqlx::query(&sql)
         .bind(&s.id)
-        .bind(s.delivery.as_str())
+        .bind(MessageStatus::from(s.delivery))
         .bind(s.at)
         .bind(rank(s.delivery))
         .bind(s.error_code.map(|c| c as i32))
@@ -450,4 +520,45 @@ pub async fn apply_receipt(
         .await?;
     row.map(|r| Ok((r.try_get("id")?, r.try_get("lead_id")?)))
         .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::text::check_values;
+
+    const FOUNDATION: &str = include_str!("../../../../migrations/20261125000001_foundation.sql");
+
+    #[test]
+    fn spellings_are_the_columns_checks() {
+        let statuses: Vec<_> = MessageStatus::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(check_values(FOUNDATION, "messages", "status"), statuses);
+        let directions: Vec<_> = Direction::ALL.iter().map(|d| d.as_str()).collect();
+        assert_eq!(
+            check_values(FOUNDATION, "messages", "direction"),
+            directions
+        );
+        for r in check_values(FOUNDATION, "messages", "recipient") {
+            assert_eq!(recipient_of(&r).map(recipient_text).ok(), Some(r.as_str()));
+        }
+    }
+
+    #[test]
+    fn receipts_and_statuses_agree() {
+        for d in [
+            Delivery::Sent,
+            Delivery::Delivered,
+            Delivery::Read,
+            Delivery::Failed,
+        ] {
+            assert_eq!(MessageStatus::from(d).as_str(), d.as_str());
+            assert_eq!(MessageStatus::from(d).delivery(), Some(d));
+        }
+        assert_eq!(MessageStatus::Queued.delivery(), None);
+        assert_eq!(MessageStatus::Received.delivery(), None);
+        assert_eq!(
+            MessageStatus::Undeliverable.delivery(),
+            Some(Delivery::Failed)
+        );
+    }
 }

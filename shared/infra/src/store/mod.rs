@@ -5,6 +5,8 @@ pub mod artists;
 pub mod db;
 pub mod deposits;
 pub mod failures;
+pub mod funnel;
+pub mod ids;
 pub mod lead_view;
 pub mod leads;
 pub mod media;
@@ -17,6 +19,7 @@ pub mod processed;
 pub mod reminders;
 pub mod retention;
 pub mod system_events;
+pub mod text;
 
 impl From<sqlx::Error> for leads::LeadError {
     fn from(e: sqlx::Error) -> Self {

@@ -5,6 +5,25 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor, Row};
 use uuid::Uuid;
 
+/// The channel an insert into `outbox` notifies (the trigger in the foundation migration).
+pub const NOTIFY_CHANNEL: &str = "inkline_outbox";
+
+/// A connection listening for new outbox rows (the relays wake on it instead of polling).
+pub async fn listen(pool: &sqlx::PgPool) -> Result<sqlx::postgres::PgListener, sqlx::Error> {
+    let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+    listener.listen(NOTIFY_CHANNEL).await?;
+    Ok(listener)
+}
+
+/// Wakes the relays now rather than at their next poll.
+pub async fn notify(db: impl PgExecutor<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_notify($1, '')")
+        .bind(NOTIFY_CHANNEL)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 /// Adds a message for `topic` (a queue name). `id` becomes the AMQP message id, which consumers
 /// use to drop the duplicates a relay crash can cause.
 pub async fn insert(
@@ -14,13 +33,15 @@ pub async fn insert(
     payload: &serde_json::Value,
     correlation_id: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO outbox (id, topic, payload, headers) VALUES ($1, $2, $3, $4)")
-        .bind(id)
-        .bind(topic)
-        .bind(payload)
-        .bind(serde_json::json!({ "correlation_id": correlation_id }))
-        .execute(tx)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO outbox (id, topic, payload, headers) VALUES ($1, $2, $3, $4)",
+        id,
+        topic,
+        payload,
+        serde_json::json!({ "correlation_id": correlation_id }),
+    )
+    .execute(tx)
+    .await?;
     Ok(())
 }
 
@@ -67,10 +88,10 @@ pub async fn claim(tx: &mut PgConnection, limit: i64) -> Result<Vec<OutboxRow>, 
 }
 
 pub async fn mark_published(tx: &mut PgConnection, ids: &[Uuid]) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1)",
+        ids,
     )
-    .bind(ids)
     .execute(tx)
     .await?;
     Ok(())
@@ -98,8 +119,8 @@ pub async fn defer(
 
 /// Rows waiting to be published (for readiness and the console); parked rows are not waiting.
 pub async fn pending(db: impl PgExecutor<'_>) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT count(*) FROM outbox WHERE published_at IS NULL AND parked_at IS NULL",
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM outbox WHERE published_at IS NULL AND parked_at IS NULL"#
     )
     .fetch_one(db)
     .await

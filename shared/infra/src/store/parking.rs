@@ -355,10 +355,7 @@ pub async fn retry(
     }
     tx.commit().await?;
     if lp == Loop::Outbox && n > 0 {
-        // Wake the relays now rather than at their next poll.
-        let _ = sqlx::query("SELECT pg_notify('inkline_outbox', '')")
-            .execute(pool)
-            .await;
+        let _ = super::outbox::notify(pool).await;
     }
     Ok(n)
 }

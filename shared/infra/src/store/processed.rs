@@ -8,11 +8,11 @@ pub async fn first_time(
     provider: &str,
     id: &str,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "INSERT INTO processed_events (provider, id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        provider,
+        id,
     )
-    .bind(provider)
-    .bind(id)
     .execute(tx)
     .await?;
     Ok(done.rows_affected() == 1)

@@ -11,7 +11,7 @@ use maud::{Markup, html};
 
 /// The client phone of the lead this session is for.
 async fn client_link(state: &SandboxState, s: &CheckoutSession) -> Option<String> {
-    let id: uuid::Uuid = s
+    let id: infra::store::ids::LeadId = s
         .metadata
         .get("lead_id")
         .or(s.client_reference_id.as_ref())?
