@@ -14,3 +14,4 @@ pub mod pages;
 pub mod queues;
 pub mod server;
 pub mod session;
+pub mod state;

@@ -2,7 +2,7 @@
 //! [`SignedIn`] extractor every console page takes (it redirects to the login page otherwise).
 
 use crate::auth::{COOKIE, Principal, SESSION_HOURS, Session};
-use crate::server::AppState;
+use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};

@@ -396,6 +396,8 @@ async fn queues_show_dead_letters_and_replay_them_with_csrf() {
         .await
         .unwrap();
     let ch = conn.create_channel().await.unwrap();
+    // With confirms, the message is in the queue before the page reads its depth.
+    ch.confirm_select(Default::default()).await.unwrap();
     ch.basic_publish(
         "".into(),
         "jobs.sheets.dlq".into(),

@@ -4,7 +4,7 @@
 //! artist the sender paused.
 
 use super::error::ApiError;
-use crate::server::AppState;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

@@ -2,7 +2,7 @@
 
 use super::error::ApiError;
 use crate::queues;
-use crate::server::AppState;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;

@@ -3,7 +3,7 @@
 
 use super::error::ApiError;
 use crate::funnel;
-use crate::server::AppState;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Query, State};
 use serde::Deserialize;

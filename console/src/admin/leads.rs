@@ -2,7 +2,7 @@
 
 use super::error::ApiError;
 use crate::actions::{self, ActionInput, BuildError, PerformError};
-use crate::server::AppState;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;

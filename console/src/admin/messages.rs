@@ -3,7 +3,7 @@
 //! (stalled), or the artist's sending is paused. The console's Queues page shows the same list.
 
 use super::error::ApiError;
-use crate::server::AppState;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Query, State};
 use infra::store::messages;

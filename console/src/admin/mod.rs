@@ -10,7 +10,7 @@ pub mod messages;
 pub mod parked;
 
 use crate::auth::ApiKeyCheck;
-use crate::server::AppState;
+use crate::state::AppState;
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;

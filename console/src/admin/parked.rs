@@ -2,7 +2,7 @@
 //! `POST /admin/parked/{loop}/retry` (put them back in line) — the API twin of `inkline parked`.
 
 use super::error::ApiError;
-use crate::server::AppState;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use infra::store::parking::{self, Loop};

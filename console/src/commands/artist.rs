@@ -1,20 +1,9 @@
 //! `inkline artist apply FILE` (validate an artist TOML and upsert it by slug) and
 //! `inkline artist resume-sending SLUG`.
 
-use infra::config::{DbConfig, EnvReader};
+use super::pool;
 use inkline_core::domain::ArtistConfig;
 use std::path::Path;
-
-async fn pool() -> anyhow::Result<sqlx::PgPool> {
-    let mut env = EnvReader::from_env();
-    let db = DbConfig::read(&mut env);
-    env.finish()?;
-    let pool = infra::store::db::connect(&db)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot connect to DATABASE_URL: {e}"))?;
-    infra::store::db::check_schema(&pool).await?;
-    Ok(pool)
-}
 
 pub async fn apply(file: &Path) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(file)

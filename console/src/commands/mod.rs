@@ -7,3 +7,17 @@ pub mod migrate;
 pub mod parked;
 pub mod parse;
 pub mod serve;
+
+use infra::config::{DbConfig, EnvReader};
+
+/// The database of `DATABASE_URL`, at the schema version this build expects.
+pub async fn pool() -> anyhow::Result<sqlx::PgPool> {
+    let mut env = EnvReader::from_env();
+    let db = DbConfig::read(&mut env);
+    env.finish()?;
+    let pool = infra::store::db::connect(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot connect to DATABASE_URL: {e}"))?;
+    infra::store::db::check_schema(&pool).await?;
+    Ok(pool)
+}

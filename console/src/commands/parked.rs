@@ -2,21 +2,9 @@
 //! the outbox relay) parked after repeated failures (`infra::store::parking`), and putting them
 //! back once the cause is fixed.
 
-use infra::config::{DbConfig, EnvReader};
+use super::pool;
 use infra::store::parking::{self, Loop};
-use sqlx::PgPool;
 use uuid::Uuid;
-
-async fn pool() -> anyhow::Result<PgPool> {
-    let mut env = EnvReader::from_env();
-    let db = DbConfig::read(&mut env);
-    env.finish()?;
-    let pool = infra::store::db::connect(&db)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot connect to DATABASE_URL: {e}"))?;
-    infra::store::db::check_schema(&pool).await?;
-    Ok(pool)
-}
 
 /// Prints parked rows, newest first: one tab-separated line each, or JSON lines with `--json`.
 pub async fn list(only: Option<Loop>, limit: i64, json: bool) -> anyhow::Result<()> {

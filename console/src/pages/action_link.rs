@@ -4,7 +4,7 @@
 
 use super::error::PageError;
 use super::layout::{badge, shell};
-use crate::server::AppState;
+use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

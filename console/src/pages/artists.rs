@@ -3,8 +3,8 @@
 
 use super::error::PageError;
 use super::layout::{Nav, money, page};
-use crate::server::AppState;
 use crate::session::SignedIn;
+use crate::state::AppState;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};

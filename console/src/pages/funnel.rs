@@ -4,8 +4,8 @@
 use super::error::PageError;
 use super::layout::{Nav, page, percent};
 use crate::funnel::{self, FunnelRow, STEPS};
-use crate::server::AppState;
 use crate::session::SignedIn;
+use crate::state::AppState;
 use axum::extract::{Query, State};
 use maud::{Markup, html};
 use serde::Deserialize;

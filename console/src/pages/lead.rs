@@ -4,8 +4,8 @@
 use super::error::PageError;
 use super::layout::{Nav, badge, money, page, ticks, when, when_long};
 use crate::actions::{self, ActionInput, BuildError, PerformError};
-use crate::server::AppState;
 use crate::session::SignedIn;
+use crate::state::AppState;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;

@@ -3,8 +3,8 @@
 
 use super::error::PageError;
 use super::layout::{Nav, badge, page, when};
-use crate::server::AppState;
 use crate::session::{SignedIn, url_encode};
+use crate::state::AppState;
 use axum::extract::{Query, State};
 use infra::store::lead_view::{self, Cursor, LeadFilter};
 use inkline_core::domain::Status;

@@ -3,8 +3,8 @@
 
 use super::layout::shell;
 use crate::auth::{Principal, Session};
-use crate::server::AppState;
 use crate::session::{self, SignedIn};
+use crate::state::AppState;
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};

@@ -2,8 +2,8 @@
 //! (the `media` table names the file under `MEDIA_DIR`), or what the state's [`MediaSource`]
 //! holds (the sandbox's client phone uploads, before the download finished). Signed-in people only; an artist only their own.
 
-use crate::server::AppState;
 use crate::session::SignedIn;
+use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};

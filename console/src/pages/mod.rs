@@ -12,7 +12,7 @@ pub mod login;
 pub mod media;
 pub mod queues;
 
-use crate::server::AppState;
+use crate::state::AppState;
 use axum::Router;
 use axum::routing::{get, post};
 

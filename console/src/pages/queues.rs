@@ -4,8 +4,8 @@
 use super::error::PageError;
 use super::layout::{Nav, page, when};
 use crate::queues;
-use crate::server::AppState;
 use crate::session::SignedIn;
+use crate::state::AppState;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};

@@ -581,16 +581,7 @@ fn failed(msg: &Received, reason: &str, attempts: u32) -> BTreeMap<String, Strin
 
 /// The delivery again, with `headers`, to publish as it is (to the dead-letter queue).
 fn forward(msg: &Received, headers: BTreeMap<String, String>) -> Outgoing {
-    Outgoing {
-        message_id: msg
-            .message_id
-            .clone()
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
-        content_type: "application/json",
-        payload: msg.payload.clone(),
-        headers,
-        expiration_ms: None,
-    }
+    msg.republish(headers, None)
 }
 
 #[cfg(test)]

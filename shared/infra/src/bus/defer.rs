@@ -23,16 +23,7 @@ pub fn later(msg: &Received, mut headers: BTreeMap<String, String>, wait: Durati
             .saturating_add(millis(wait));
         headers.insert(H_NOT_BEFORE.to_owned(), at.to_string());
     }
-    Outgoing {
-        message_id: msg
-            .message_id
-            .clone()
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
-        content_type: "application/json",
-        payload: msg.payload.clone(),
-        headers,
-        expiration_ms: Some(wait.min(MAX_STAY).as_millis().max(1) as u64),
-    }
+    msg.republish(headers, Some(wait.min(MAX_STAY).as_millis().max(1) as u64))
 }
 
 /// How much longer a delivery must wait, when its `x-not-before` is still ahead.

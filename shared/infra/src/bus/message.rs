@@ -126,3 +126,24 @@ pub struct Received {
     /// Previous runs that ended in [`super::Outcome::Defer`].
     pub deferrals: u32,
 }
+
+impl Received {
+    /// This delivery published again as it is (same id and payload) with `headers`, expiring
+    /// after `expiration_ms` when given (a stay in a retry queue).
+    pub fn republish(
+        &self,
+        headers: BTreeMap<String, String>,
+        expiration_ms: Option<u64>,
+    ) -> Outgoing {
+        Outgoing {
+            message_id: self
+                .message_id
+                .clone()
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+            content_type: "application/json",
+            payload: self.payload.clone(),
+            headers,
+            expiration_ms,
+        }
+    }
+}
