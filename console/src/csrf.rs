@@ -3,7 +3,6 @@
 //! with 403 before anything happens. SameSite=Lax cookies are the second line.
 
 use crate::auth::Session;
-use crate::pages::error::PageError;
 use maud::{Markup, html};
 
 /// The form field name.
@@ -14,11 +13,15 @@ pub fn field(session: &Session) -> Markup {
     html! { input type="hidden" name=(FIELD) value=(session.csrf); }
 }
 
+/// A form whose token is not the session's (the pages answer 403: `PageError::from`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refused;
+
 /// Refuses a form whose token is not the session's.
-pub fn check(session: &Session, presented: Option<&str>) -> Result<(), PageError> {
+pub fn check(session: &Session, presented: Option<&str>) -> Result<(), Refused> {
     if presented.is_some_and(|p| session.csrf_ok(p)) {
         Ok(())
     } else {
-        Err(PageError::csrf())
+        Err(Refused)
     }
 }

@@ -8,6 +8,11 @@ use sqlx::PgPool;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// Media that is not (yet) in `MEDIA_DIR`: the bytes and the MIME type of a media id.
+pub trait MediaSource: Send + Sync {
+    fn media(&self, id: &str) -> Option<(bytes::Bytes, String)>;
+}
+
 /// What every handler needs. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
@@ -19,7 +24,7 @@ pub struct AppState {
     /// Mark cookies `Secure` (PUBLIC_BASE_URL is https).
     pub secure_cookies: bool,
     /// Where reference images not (yet) in `MEDIA_DIR` may be found (the sandbox's uploads).
-    pub media_fallback: Option<Arc<dyn crate::pages::media::MediaSource>>,
+    pub media_fallback: Option<Arc<dyn MediaSource>>,
 }
 
 impl AppState {

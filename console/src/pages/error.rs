@@ -76,3 +76,9 @@ impl From<infra::store::lead_view::LeadViewError> for PageError {
         PageError::internal("Cannot read leads", e)
     }
 }
+
+impl From<crate::csrf::Refused> for PageError {
+    fn from(_: crate::csrf::Refused) -> Self {
+        PageError::csrf()
+    }
+}

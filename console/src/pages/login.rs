@@ -81,8 +81,8 @@ pub async fn submit(
     let Some(anon) = session::current(&state, &headers) else {
         return super::error::PageError::csrf().into_response();
     };
-    if let Err(e) = crate::csrf::check(&anon, f.csrf.as_deref()) {
-        return e.into_response();
+    if let Err(refused) = crate::csrf::check(&anon, f.csrf.as_deref()) {
+        return super::error::PageError::from(refused).into_response();
     }
     let next = session::safe_next(f.next.as_deref());
     let who = match state
@@ -127,8 +127,8 @@ pub async fn logout(
     who: SignedIn,
     Form(f): Form<CsrfOnly>,
 ) -> Response {
-    if let Err(e) = crate::csrf::check(&who.session, f.csrf.as_deref()) {
-        return e.into_response();
+    if let Err(refused) = crate::csrf::check(&who.session, f.csrf.as_deref()) {
+        return super::error::PageError::from(refused).into_response();
     }
     (
         [(header::SET_COOKIE, session::clear_cookie(&state))],

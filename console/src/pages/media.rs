@@ -1,6 +1,7 @@
 //! Reference images: `GET /media/{media_id}` serves the bytes the sender's media download kept
-//! (the `media` table names the file under `MEDIA_DIR`), or what the state's [`MediaSource`]
-//! holds (the sandbox's client phone uploads, before the download finished). Signed-in people only; an artist only their own.
+//! (the `media` table names the file under `MEDIA_DIR`), or what the state's
+//! `crate::state::MediaSource` holds (the sandbox's client phone uploads, before the download
+//! finished). Signed-in people only; an artist only their own.
 
 use crate::session::SignedIn;
 use crate::state::AppState;
@@ -9,11 +10,6 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use infra::store::media;
 use std::path::{Component, PathBuf};
-
-/// Media that is not (yet) in `MEDIA_DIR`: the bytes and the MIME type of a media id.
-pub trait MediaSource: Send + Sync {
-    fn media(&self, id: &str) -> Option<(bytes::Bytes, String)>;
-}
 
 /// Whether `id` looks like a media id (Meta's are digits; the sandbox's too).
 fn safe_id(id: &str) -> bool {
