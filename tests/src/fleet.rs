@@ -124,6 +124,15 @@ impl TestEnv {
             .expect("ingress reachable")
     }
 
+    /// Runs the operator CLI `inkline ARGS…` against this environment and waits for it.
+    pub fn inkline(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new(TestEnv::binary("inkline"))
+            .args(args)
+            .envs(self.env_vars())
+            .output()
+            .expect("run inkline")
+    }
+
     /// Path of a workspace binary (built by `cargo build --workspace` / nextest).
     pub fn binary(name: &str) -> PathBuf {
         let exe = std::env::current_exe().expect("test exe");

@@ -507,13 +507,7 @@ async fn inkline_parked_lists_and_retries_from_the_command_line() {
             .unwrap(),
         Failure::Parked { attempts: 1 }
     );
-    let inkline = |args: &[&str]| {
-        std::process::Command::new(TestEnv::binary("inkline"))
-            .args(args)
-            .envs(env.env_vars())
-            .output()
-            .unwrap()
-    };
+    let inkline = |args: &[&str]| env.inkline(args);
     let out = inkline(&["parked", "list"]);
     assert!(
         out.status.success(),

@@ -336,11 +336,7 @@ async fn an_expired_token_pauses_the_artist_keeps_every_message_and_resumes_in_o
     // The operator fixed the token and resumes from the command line: everything goes, in
     // order, once.
     let inkline = |args: &[&str]| {
-        let out = std::process::Command::new(TestEnv::binary("inkline"))
-            .args(args)
-            .envs(env.env_vars())
-            .output()
-            .unwrap();
+        let out = env.inkline(args);
         (
             out.status.success(),
             String::from_utf8_lossy(&out.stdout).into_owned()

@@ -17,7 +17,8 @@ use inkline_core::jobs::{LeadJob, PaymentJob};
 use inkline_core::payments;
 use uuid::Uuid;
 
-use super::{decide, lock_lead};
+use super::decide;
+use infra::decisions;
 
 pub(super) struct JobHandler {
     pub(super) fleet: Fleet,
@@ -96,7 +97,7 @@ async fn create_checkout(
     }
     let Locked { lead, artist } = {
         let mut tx = fleet.pool.begin().await?;
-        let Some(found) = lock_lead(&mut tx, ask.lead_id.into()).await? else {
+        let Some(found) = decisions::lock(&mut tx, ask.lead_id.into()).await? else {
             return Ok(Outcome::Dead(format!("no lead {}", ask.lead_id)));
         };
         found
@@ -159,7 +160,7 @@ async fn create_checkout(
         .and_then(|t| DateTime::from_timestamp(t, 0))
         .unwrap_or(expires_at);
     let mut tx = fleet.pool.begin().await?;
-    let Some(locked) = lock_lead(&mut tx, ask.lead_id.into()).await? else {
+    let Some(locked) = decisions::lock(&mut tx, ask.lead_id.into()).await? else {
         return Ok(Outcome::Dead(format!("no lead {}", ask.lead_id)));
     };
     let lead = &locked.lead;
@@ -199,7 +200,7 @@ async fn fail(
 ) -> anyhow::Result<Outcome> {
     tracing::error!(lead_id = %ask.lead_id, attempt = ask.attempt, reason, "deposit link could not be created");
     let mut tx = fleet.pool.begin().await?;
-    let Some(locked) = lock_lead(&mut tx, ask.lead_id.into()).await? else {
+    let Some(locked) = decisions::lock(&mut tx, ask.lead_id.into()).await? else {
         return Ok(Outcome::Dead(format!("no lead {}", ask.lead_id)));
     };
     let (lead, artist) = (&locked.lead, &locked.artist);

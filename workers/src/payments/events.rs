@@ -24,7 +24,8 @@ use inkline_core::webhook::stripe::{
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::{decide, lock_lead};
+use super::decide;
+use infra::decisions;
 
 pub(super) struct EventHandler {
     pub(super) fleet: Fleet,
@@ -135,7 +136,7 @@ async fn begin_event<'p>(
         metrics().duplicates.with_label_values(&["stripe"]).inc();
         return Ok(None);
     }
-    Ok(lock_lead(&mut tx, lead_id)
+    Ok(decisions::lock(&mut tx, lead_id)
         .await?
         .map(|locked| (tx, locked)))
 }
@@ -476,7 +477,7 @@ async fn refund_unseen_payment(
         }
     }
     // The payment's decision moved the lead: read it (and the deposit) again under the same locks.
-    let Some(locked) = lock_lead(&mut tx, lead_id).await? else {
+    let Some(locked) = decisions::lock(&mut tx, lead_id).await? else {
         return Ok(Outcome::Ack);
     };
     let Some(dep) = deposits::lock_by_session(&mut tx, &session.id).await? else {

@@ -26,7 +26,6 @@ use infra::bus::topology::{INBOUND_STRIPE, JOBS_PAYMENTS};
 use infra::clients::stripe::StripeClient;
 use infra::decisions::{self, Asker, Cause, Locked};
 use infra::shutdown::Shutdown;
-use infra::store::ids::LeadId;
 use inkline_core::conversation::{Event, PaymentEvent};
 use sqlx::PgConnection;
 
@@ -62,14 +61,6 @@ pub async fn run(fleet: Fleet, shutdown: Shutdown) {
             shutdown.clone()
         ),
     );
-}
-
-/// Loads a lead and its artist under the lead's row lock.
-pub(super) async fn lock_lead(
-    tx: &mut PgConnection,
-    lead_id: LeadId,
-) -> anyhow::Result<Option<Locked>> {
-    Ok(decisions::lock(tx, lead_id).await?)
 }
 
 /// Runs the engine on a payment event and applies the decision (`infra::decisions`).

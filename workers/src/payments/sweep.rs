@@ -11,7 +11,8 @@ use sqlx::PgPool;
 use std::time::Duration;
 use uuid::Uuid;
 
-use super::{decide, lock_lead};
+use super::decide;
+use infra::decisions;
 
 /// How often the sweep looks for links that ran out.
 pub const SWEEP_EVERY: Duration = Duration::from_secs(30);
@@ -48,7 +49,7 @@ async fn expire_one(
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
     let mut tx = pool.begin().await?;
-    let Some(locked) = lock_lead(&mut tx, lead_id).await? else {
+    let Some(locked) = decisions::lock(&mut tx, lead_id).await? else {
         return Ok(false);
     };
     let Some(dep) = deposits::lock_due(&mut tx, id, now).await? else {
