@@ -243,8 +243,7 @@ async fn enqueue_job(
         artist: locked.artist.config.slug.clone(),
         job,
     };
-    let payload = serde_json::to_value(&envelope).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    outbox::insert(tx, Uuid::now_v7(), queue.name(), &payload, correlation_id).await?;
+    outbox::insert(tx, Uuid::now_v7(), queue.name(), &envelope, correlation_id).await?;
     Ok(())
 }
 

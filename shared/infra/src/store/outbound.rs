@@ -68,15 +68,7 @@ pub async fn enqueue_outbound(
         template: m.template,
         template_params: m.template_params,
     };
-    let payload = serde_json::to_value(&job).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    outbox::insert(
-        tx,
-        id,
-        Queue::OutboundWhatsapp.name(),
-        &payload,
-        correlation_id,
-    )
-    .await?;
+    outbox::insert(tx, id, Queue::OutboundWhatsapp.name(), &job, correlation_id).await?;
     Ok(id)
 }
 
@@ -108,12 +100,11 @@ pub async fn enqueue_inbound_chores(
         }));
     }
     for job in jobs {
-        let payload = serde_json::to_value(&job).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
         outbox::insert(
             tx,
             Uuid::now_v7(),
             Queue::OutboundWhatsapp.name(),
-            &payload,
+            &job,
             correlation_id,
         )
         .await?;

@@ -30,14 +30,15 @@ pub async fn insert(
     tx: &mut PgConnection,
     id: Uuid,
     topic: &str,
-    payload: &serde_json::Value,
+    payload: &impl serde::Serialize,
     correlation_id: &str,
 ) -> Result<(), sqlx::Error> {
+    let payload = serde_json::to_value(payload).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     sqlx::query!(
         "INSERT INTO outbox (id, topic, payload, headers) VALUES ($1, $2, $3, $4)",
         id,
         topic,
-        payload,
+        &payload,
         serde_json::json!({ "correlation_id": correlation_id }),
     )
     .execute(tx)
