@@ -59,9 +59,13 @@ pub async fn consume<H: Handler>(
     handler: H,
     shutdown: Shutdown,
 ) {
-    let observed = Arc::new(Observed {
+    infra::bus::consume::run(fleet.bus.clone(), queue, observe(fleet, handler), shutdown).await;
+}
+
+/// `handler`, its panics and dead letters recorded as system events.
+pub fn observe<H: Handler>(fleet: &Fleet, handler: H) -> Arc<dyn Handler> {
+    Arc::new(Observed {
         inner: handler,
         fleet: fleet.clone(),
-    });
-    infra::bus::consume::run(fleet.bus.clone(), queue, observed, shutdown).await;
+    })
 }

@@ -388,6 +388,9 @@ pub struct WorkerConfig {
     /// expected, before it is parked as stalled (its job lost to the DLQ without the handler
     /// knowing) and younger messages to the same client stop waiting for it (`SEND_STALL_SECS`).
     pub send_stall: Duration,
+    /// Deliveries in flight per sender partition (`SENDER_PREFETCH`): the messages waiting for a
+    /// pacing slot in memory. At least the number's rate × the longest pacing wait worth holding.
+    pub sender_prefetch: u16,
 }
 
 impl WorkerConfig {
@@ -415,6 +418,7 @@ impl WorkerConfig {
                 "a positive number of seconds",
             ))
             .max(Duration::from_secs(1)),
+            sender_prefetch: env.parse("SENDER_PREFETCH", 512, "a number 1..65535"),
         };
         env.finish().map(|()| cfg)
     }

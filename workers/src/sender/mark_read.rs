@@ -4,7 +4,6 @@
 use super::SenderHandler;
 use super::pacing::Wait;
 use infra::bus::{Outcome, Received};
-use infra::store::artists;
 use inkline_core::sender::pacing::Limits;
 
 impl SenderHandler {
@@ -15,7 +14,7 @@ impl SenderHandler {
         artist_id: uuid::Uuid,
         wamid: &str,
     ) -> anyhow::Result<Outcome> {
-        let Some(artist) = artists::by_id(&self.fleet.pool, artist_id).await? else {
+        let Some(artist) = self.artists.get(&self.fleet.pool, artist_id).await? else {
             return Ok(Outcome::Dead(format!("unknown artist {artist_id}")));
         };
         let Some(token) = self
@@ -26,7 +25,7 @@ impl SenderHandler {
             return Ok(Outcome::Ack);
         };
         let limits = Limits::from_config(&artist.config.pacing);
-        if let Wait::Later(d) = self.wait_for_slot(&artist, None, &limits).await? {
+        if let Wait::Later(d) = self.wait_for_slot(&artist, None, &limits).await {
             return Ok(Outcome::Defer(d));
         }
         match self

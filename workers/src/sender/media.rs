@@ -6,7 +6,7 @@ use super::SenderHandler;
 use infra::bus::{Outcome, Received};
 use infra::clients::whatsapp::GraphError;
 use infra::metrics::metrics;
-use infra::store::{artists, media, system_events};
+use infra::store::{media, system_events};
 use inkline_core::conversation::Severity;
 use inkline_core::jobs::MediaJob;
 
@@ -25,7 +25,7 @@ impl SenderHandler {
         if media::exists(pool, job.artist_id, &job.media_id).await? {
             return Ok(Outcome::Ack);
         }
-        let Some(artist) = artists::by_id(pool, job.artist_id).await? else {
+        let Some(artist) = self.artists.get(pool, job.artist_id).await? else {
             return Ok(Outcome::Dead(format!("unknown artist {}", job.artist_id)));
         };
         let Some(token) = self.token(&artist) else {

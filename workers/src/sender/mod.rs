@@ -1,39 +1,49 @@
-//! Sender role: consume `outbound.whatsapp` and make each Graph API call at the right moment.
+//! Sender role: drain the partitions of `outbound.whatsapp` and make each Graph API call at the
+//! right moment.
 //!
-//! - [`send`]: a message — skip it if already settled → hold it if the artist is paused → wait
-//!   for its turn (older messages to the same recipient go first) → take the send lease → wait
-//!   for a pacing slot → pick free-form or template (24 h window) → call Meta → record the wamid,
-//!   or react to the error by its class.
+//! Every job for one artist's number lands on the same partition queue, and each partition has a
+//! single active consumer: exactly one process sends from a number, so it paces the number and
+//! each recipient in memory ([`pacing`]) and keeps each recipient's order by handling one
+//! delivery per recipient at a time (the bus's ordering key). Other replicas are hot standbys.
+//!
+//! - [`send`]: a message — a pacing slot (in memory) → the claim, one round trip that checks it
+//!   is unsent, its turn and the artist not paused, takes the lease and reads the 24 h window →
+//!   free-form or template → Meta → the wamid, recorded in batches ([`record`]: the second round
+//!   trip), or a reaction to the error by its class.
 //! - [`mark_read`]: blue ticks for an inbound message; [`media`]: download an inbound image.
-//! - [`pacing`]: waiting for a turn or a pacing slot (shared with every replica through Postgres).
-//! - [`stall`]: parks a message whose job vanished without anyone being told.
+//! - [`artists`]: the artists' configuration, cached; [`forward`]: jobs on the unpartitioned
+//!   queue go to their partition; [`stall`]: parks a message whose job vanished.
 //!
-//! The sender never keeps retry state of its own: it answers with the bus's outcomes. A wait
-//! longer than a few seconds is `Outcome::Defer` (not a failed attempt); a throttle answer is
-//! `Outcome::Throttled`; a failed call is `Outcome::RetryAfter` with its back-off per error class.
-//! The bus counts them, bounds them ([`infra::bus::retry`]: at least `MAX_ATTEMPTS` calls and as
-//! long as the retry time budget lasts) and brings the job back through the retry queue. A send
-//! job that ends in the DLQ parks its message, whoever put it there.
+//! The sender never keeps retry state of its own: a failure answers with the bus's outcomes. A
+//! failed call is `Outcome::RetryAfter` with its back-off per error class, a throttle answer
+//! `Outcome::Throttled`, and a wait longer than [`pacing::LONGEST_WAIT`] `Outcome::Defer`. The
+//! bus counts them, bounds them ([`infra::bus::retry`]) and brings the job back through the
+//! retry queue. A send job that ends in the DLQ parks its message, whoever put it there.
 
+mod artists;
+mod forward;
 mod mark_read;
 mod media;
 mod pacing;
+mod record;
 mod send;
 mod stall;
 
 use crate::Fleet;
 use infra::bus::consume::RetryPolicy;
-use infra::bus::topology::OUTBOUND_WHATSAPP;
+use infra::bus::topology::{OUTBOUND_PARTITIONS, OUTBOUND_WHATSAPP};
 use infra::bus::{Handler, Outcome, Received};
 use infra::clients::whatsapp::{GraphClient, GraphError};
 use infra::metrics::metrics;
 use infra::shutdown::Shutdown;
 use infra::store::artists::Artist;
-use infra::store::{artists, messages, system_events};
+use infra::store::{messages, system_events};
 use inkline_core::conversation::Severity;
 use inkline_core::graph::errors::{ErrorClass, classify_error, code_label};
 use inkline_core::jobs::{OutboundJob, WhatsAppJob};
 use inkline_core::sender::backoff;
+use inkline_core::sender::pacer::Pacer;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 struct SenderHandler {
@@ -41,11 +51,30 @@ struct SenderHandler {
     graph: GraphClient,
     /// Messages Meta accepted whose wamid could not be stored yet (the database went away right
     /// after the call): the held delivery's next run stores it instead of sending again.
-    unrecorded: std::sync::Mutex<std::collections::HashMap<uuid::Uuid, send::Accepted>>,
+    unrecorded: Mutex<std::collections::HashMap<uuid::Uuid, send::Accepted>>,
+    /// The pacing state of the numbers this process sends from.
+    pacer: Arc<Mutex<Pacer>>,
+    artists: artists::ArtistCache,
+    recorder: record::Recorder,
+}
+
+/// The part of a send job that orders it: its artist and recipient.
+#[derive(serde::Deserialize)]
+struct Recipient {
+    artist_id: uuid::Uuid,
+    to: String,
 }
 
 #[async_trait::async_trait]
 impl Handler for SenderHandler {
+    /// Messages to one recipient are handled one at a time, in queue order (read receipts and
+    /// media downloads have no recipient and run concurrently).
+    fn ordering_key(&self, msg: &Received) -> Option<String> {
+        serde_json::from_slice::<Recipient>(&msg.payload)
+            .ok()
+            .map(|r| format!("{}:{}", r.artist_id, r.to))
+    }
+
     async fn handle(&self, msg: &Received) -> Outcome {
         let job: OutboundJob = match serde_json::from_slice(&msg.payload) {
             Ok(j) => j,
@@ -101,7 +130,7 @@ impl SenderHandler {
                 return Ok(Outcome::RetryAfter(wait, e.to_string()));
             }
             ErrorClass::StopTenant => {
-                if artists::pause_sending(
+                if infra::store::artists::pause_sending(
                     &self.fleet.pool,
                     artist.id,
                     &format!("WhatsApp error {code}: {e}"),
@@ -160,6 +189,10 @@ impl SenderHandler {
     fn base_delay(&self) -> Duration {
         self.fleet.cfg.bus.retry_base_delay
     }
+
+    fn pacer(&self) -> MutexGuard<'_, Pacer> {
+        self.pacer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 fn error_code(e: &GraphError) -> Option<i64> {
@@ -173,20 +206,58 @@ fn chrono_of(d: Duration) -> chrono::Duration {
     chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }
 
-/// Runs the role until shutdown.
+/// Runs the role until shutdown: a consumer on every partition (this process becomes the active
+/// one where it registered first, a standby elsewhere), the forwarder of the unpartitioned queue,
+/// the stall sweep, and the pruning of idle pacing state.
 pub async fn run(fleet: Fleet, shutdown: Shutdown) {
     let graph = GraphClient::new(
         fleet.http.clone(),
         &fleet.cfg.api.whatsapp_api_base,
         &fleet.cfg.api.whatsapp_api_version,
     );
-    let handler = SenderHandler {
-        fleet: fleet.clone(),
-        graph,
-        unrecorded: Default::default(),
+    let pacer = Arc::new(Mutex::new(Pacer::default()));
+    let handler = crate::observed::observe(
+        &fleet,
+        SenderHandler {
+            fleet: fleet.clone(),
+            graph,
+            unrecorded: Default::default(),
+            pacer: pacer.clone(),
+            artists: Default::default(),
+            recorder: record::Recorder::start(fleet.pool.clone()),
+        },
+    );
+    let prefetch = fleet.cfg.sender_prefetch;
+    let partitions = futures::future::join_all(OUTBOUND_PARTITIONS.iter().map(|q| {
+        infra::bus::consume::run_with_prefetch(
+            fleet.bus.clone(),
+            q,
+            handler.clone(),
+            shutdown.clone(),
+            prefetch,
+        )
+    }));
+    let forwarder = forward::Forwarder {
+        bus: fleet.bus.clone(),
     };
     tokio::join!(
-        crate::observed::consume(&fleet, OUTBOUND_WHATSAPP, handler, shutdown.clone()),
-        stall::sweep(fleet.clone(), shutdown),
+        partitions,
+        crate::observed::consume(&fleet, OUTBOUND_WHATSAPP, forwarder, shutdown.clone()),
+        stall::sweep(fleet.clone(), shutdown.clone()),
+        forget_idle(pacer, shutdown),
     );
+}
+
+/// Drops the pacing state of numbers and recipients that have been idle, once a minute.
+async fn forget_idle(pacer: Arc<Mutex<Pacer>>, shutdown: Shutdown) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(60)) => {}
+            _ = shutdown.wait() => return,
+        }
+        pacer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .forget_idle(chrono::Utc::now());
+    }
 }

@@ -1,7 +1,8 @@
-//! Sending one message: settled? paused? → its turn → the send lease → a pacing slot → free-form
-//! or template (24 h window) → Meta → the wamid, or a reaction to the error by its class
-//! (external-apis.md 1.7, docs/decisions.md). Every "later" is a bus outcome: `Defer` for waits,
-//! `Throttled` for rate limits, `RetryAfter` for failed calls.
+//! Sending one message: a pacing slot (in memory) → the claim (one round trip: unsent, its turn,
+//! the artist not paused, the lease, the 24 h window facts) → free-form or template → Meta → the
+//! wamid (recorded in batches), or a reaction to the error by its class (external-apis.md 1.7,
+//! docs/decisions.md). Every "later" is a bus outcome: `Defer` for long waits, `Throttled` for
+//! rate limits, `RetryAfter` for failed calls.
 
 use super::pacing::Wait;
 use super::{SenderHandler, chrono_of, error_code};
@@ -9,20 +10,26 @@ use infra::bus::defer::MAX_STAY;
 use infra::bus::{Outcome, Received};
 use infra::clients::whatsapp::GraphError;
 use infra::metrics::metrics;
-use infra::store::artists::Artist;
+use infra::store::artists::{self, Artist};
 use infra::store::failures::{self, Failure};
-use infra::store::pacing as limiter;
-use infra::store::{artists, messages, system_events};
+use infra::store::messages::{self, Claim, SendFacts, Sent};
+use infra::store::system_events;
 use inkline_core::conversation::Severity;
 use inkline_core::domain::MessageBody;
 use inkline_core::graph::errors::{ErrorClass, classify_error, code_label};
 use inkline_core::jobs::SendJob;
 use inkline_core::sender::pacing::Limits;
 use inkline_core::sender::{backoff, window};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// How long a sender may hold a message while waiting for its slot and calling the API.
+/// How long a sender may hold a message while calling the API.
 const LEASE_SECS: i64 = 30;
+/// How long a message waits in memory for an older sibling to the same recipient whose job is
+/// still on its way (published in the same relay batch) before its own job is deferred through
+/// the bus. Short: an older sibling that is being retried comes back through this partition, and
+/// it must not find its younger siblings blocking the recipient's line.
+const TURN_WAIT: Duration = Duration::from_millis(300);
 
 /// What Meta accepted for a message, kept until it is recorded.
 #[derive(Clone)]
@@ -30,6 +37,9 @@ pub(super) struct Accepted {
     wamid: String,
     body: MessageBody,
 }
+
+/// Why there is nothing to send now.
+type NotNow = Outcome;
 
 impl SenderHandler {
     pub(super) async fn send(&self, msg: &Received, job: &SendJob) -> anyhow::Result<Outcome> {
@@ -43,70 +53,48 @@ impl SenderHandler {
         if let Some(sent) = accepted {
             return self.record_sent(job, sent).await;
         }
-        match messages::visit(pool, job.message_id).await? {
-            None => {
-                return Ok(Outcome::Dead(format!(
-                    "no transcript row for message {}",
-                    job.message_id
-                )));
-            }
-            Some(s) if s.is_settled() => {
-                return Ok(duplicate(job));
-            }
-            Some(_) => {}
-        }
-        let Some(artist) = artists::by_id(pool, job.artist_id).await? else {
+        let Some(mut artist) = self.artists.get(pool, job.artist_id).await? else {
             return Ok(Outcome::Dead(format!("unknown artist {}", job.artist_id)));
         };
-        let paused = artist.sending_paused_at.is_some();
+        if self.token(&artist).is_none() {
+            // Perhaps configured since it was cached.
+            match self.artists.reload(pool, job.artist_id).await? {
+                Some(a) if self.token(&a).is_some() => artist = a,
+                _ => {
+                    return Ok(Outcome::Retry(
+                        "no WhatsApp access token configured for this artist".into(),
+                    ));
+                }
+            }
+        }
+        let limits = Limits::from_config(&artist.config.pacing);
+        let facts = match self.slot_and_claim(job, &artist, &limits).await? {
+            Ok(facts) => facts,
+            Err(not_now) => return Ok(not_now),
+        };
         metrics()
             .sending_paused
             .with_label_values(&[&artist.config.slug])
-            .set(i64::from(paused));
-        if paused {
-            let reason = artist
-                .sending_paused_reason
-                .as_deref()
-                .unwrap_or("sending paused");
-            messages::park(pool, job.message_id, &format!("artist paused: {reason}")).await?;
-            return Ok(Outcome::Ack);
-        }
-        let limits = Limits::from_config(&artist.config.pacing);
-        if let Wait::Later(d) = self.wait_for_turn(job, &limits).await? {
-            return self.defer(job, d).await;
-        }
-        match messages::claim(pool, job.message_id, LEASE_SECS).await? {
-            messages::Claim::Mine => {}
-            messages::Claim::Settled => return Ok(duplicate(job)),
-            messages::Claim::Missing => {
-                return Ok(Outcome::Dead(format!(
-                    "no transcript row for message {}",
-                    job.message_id
-                )));
-            }
-            messages::Claim::Busy => return self.defer(job, Duration::from_secs(1)).await,
-        }
+            .set(0);
+        // The row changed since the configuration was read (a new token, say): read it again.
+        let Some(artist) = self
+            .artists
+            .current(pool, artist, facts.artist_version)
+            .await?
+        else {
+            return Ok(Outcome::Dead(format!("unknown artist {}", job.artist_id)));
+        };
         let Some(token) = self.token(&artist) else {
-            messages::give_back(pool, job.message_id).await?;
+            messages::release(pool, job.message_id).await?;
             return Ok(Outcome::Retry(
                 "no WhatsApp access token configured for this artist".into(),
             ));
         };
-        // Another replica may have paused this artist (token expired) while we waited our turn.
-        if artists::sending_paused(pool, artist.id).await? {
-            messages::park(pool, job.message_id, "artist paused").await?;
-            return Ok(Outcome::Ack);
-        }
-        let Some(body) = self.body_for_window(job, &artist).await? else {
+        let Some(body) = body_for_window(job, &artist, &facts) else {
             let detail = "outside the 24 h window and the message has no template equivalent";
             self.undeliverable(msg, job, None, detail).await?;
             return Ok(Outcome::Ack);
         };
-        // Last step before the call, so nothing slow sits between the slot and Meta.
-        if let Wait::Later(d) = self.wait_for_slot(&artist, Some(&job.to), &limits).await? {
-            messages::give_back(pool, job.message_id).await?;
-            return self.defer(job, d).await;
-        }
         let started = Instant::now();
         let result = self
             .graph
@@ -127,18 +115,75 @@ impl SenderHandler {
         }
     }
 
-    /// Stores the wamid of an accepted message. If the database is gone, the acceptance is kept in
-    /// memory so the held delivery's next run records it rather than sending a second time.
+    /// Waits for a pacing slot, then claims the message. While older messages to the same
+    /// recipient are still unsent (or another sender holds the lease) it waits in memory and
+    /// takes a fresh slot each time, for up to [`TURN_WAIT`]; then the job is deferred.
+    async fn slot_and_claim(
+        &self,
+        job: &SendJob,
+        artist: &Artist,
+        limits: &Limits,
+    ) -> anyhow::Result<Result<SendFacts, NotNow>> {
+        let pool = &self.fleet.pool;
+        let started = Instant::now();
+        let mut poll = Duration::from_millis(50);
+        loop {
+            if let Wait::Later(d) = self.wait_for_slot(artist, Some(&job.to), limits).await {
+                return Ok(Err(self.defer(job, d).await?));
+            }
+            let later = match messages::claim(pool, job.message_id, LEASE_SECS).await? {
+                Claim::Mine(facts) => return Ok(Ok(facts)),
+                Claim::Settled => return Ok(Err(duplicate(job))),
+                Claim::Missing => {
+                    return Ok(Err(Outcome::Dead(format!(
+                        "no transcript row for message {}",
+                        job.message_id
+                    ))));
+                }
+                Claim::Paused { reason } => {
+                    metrics()
+                        .sending_paused
+                        .with_label_values(&[&artist.config.slug])
+                        .set(1);
+                    let reason = reason.as_deref().unwrap_or("sending paused");
+                    messages::park(pool, job.message_id, &format!("artist paused: {reason}"))
+                        .await?;
+                    return Ok(Err(Outcome::Ack));
+                }
+                // Far back in the line: a guess of how long the ones ahead take.
+                Claim::NotYourTurn { ahead } => limits
+                    .pair_interval
+                    .to_std()
+                    .unwrap_or_default()
+                    .mul_f64(ahead as f64)
+                    .clamp(Duration::from_millis(500), MAX_STAY),
+                Claim::Busy => Duration::from_secs(1),
+            };
+            if started.elapsed() + poll > TURN_WAIT {
+                return Ok(Err(self.defer(job, later).await?));
+            }
+            metrics().send_throttled.with_label_values(&["turn"]).inc();
+            tokio::time::sleep(poll).await;
+            poll *= 2;
+        }
+    }
+
+    /// Stores the wamid of an accepted message (batched with the other senders' in one
+    /// statement). If the database is gone, the acceptance is kept in memory so the held
+    /// delivery's next run records it rather than sending a second time.
     async fn record_sent(&self, job: &SendJob, sent: Accepted) -> anyhow::Result<Outcome> {
-        let substituted = (sent.body != job.body).then_some(&sent.body);
-        let stored = messages::mark_sent(
-            &self.fleet.pool,
-            job.message_id,
-            &sent.wamid,
-            sent.body.kind(),
-            substituted,
-        )
-        .await;
+        let substituted = (sent.body != job.body)
+            .then(|| serde_json::to_value(&sent.body))
+            .transpose()?;
+        let stored = self
+            .recorder
+            .record(Sent {
+                id: job.message_id,
+                wamid: sent.wamid.clone(),
+                kind: sent.body.kind(),
+                body: substituted,
+            })
+            .await;
         let mut unrecorded = self
             .unrecorded
             .lock()
@@ -191,18 +236,11 @@ impl SenderHandler {
                     self.base_delay(),
                     rand::random::<f64>(),
                 );
-                // Every replica holds off: the number for throughput limits, the pair for 131056.
-                let hold = chrono_of(wait);
+                // Hold off: the number for throughput limits, the pair for 131056.
+                let until = chrono::Utc::now() + chrono_of(wait);
                 match class {
-                    ErrorClass::PairThrottle => {
-                        limiter::hold(
-                            pool,
-                            &limiter::pair_key(pn, &job.to),
-                            hold + limits.pair_tolerance(),
-                        )
-                        .await?
-                    }
-                    _ => limiter::hold(pool, &limiter::number_key(pn), hold).await?,
+                    ErrorClass::PairThrottle => self.pacer().hold_pair(pn, &job.to, until, limits),
+                    _ => self.pacer().hold_number(pn, until),
                 }
                 self.expect_back(job, wait).await?;
                 let reason = format!("throttled {n} time{}, last {e}", plural(n));
@@ -285,24 +323,6 @@ impl SenderHandler {
         }
     }
 
-    /// The message itself inside the 24 h window; outside it (or after a 131047) its template,
-    /// or None when it has no template equivalent.
-    async fn body_for_window(
-        &self,
-        job: &SendJob,
-        artist: &Artist,
-    ) -> anyhow::Result<Option<MessageBody>> {
-        let facts = messages::window_facts(&self.fleet.pool, job.message_id).await?;
-        if !facts.force_template && window::is_open(facts.last_inbound_at, chrono::Utc::now()) {
-            return Ok(Some(job.body.clone()));
-        }
-        let tf = window::TemplateFacts {
-            client_name: facts.client_name.as_deref(),
-            artist_name: &artist.config.name,
-        };
-        Ok(window::template_body(job, &artist.config.templates, &tf))
-    }
-
     /// Records that the message cannot reach its recipient and tells the artist (once).
     async fn undeliverable(
         &self,
@@ -358,4 +378,17 @@ fn duplicate(job: &SendJob) -> Outcome {
 
 fn plural(n: u32) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+/// The message itself inside the 24 h window; outside it (or after a 131047) its template, or
+/// None when it has no template equivalent.
+fn body_for_window(job: &SendJob, artist: &Arc<Artist>, facts: &SendFacts) -> Option<MessageBody> {
+    if !facts.force_template && window::is_open(facts.last_inbound_at, chrono::Utc::now()) {
+        return Some(job.body.clone());
+    }
+    let tf = window::TemplateFacts {
+        client_name: facts.client_name.as_deref(),
+        artist_name: &artist.config.name,
+    };
+    window::template_body(job, &artist.config.templates, &tf)
 }

@@ -2,6 +2,7 @@
 //! type per queue for what travels on it, shared by the engine, the outbox and the worker that
 //! decodes it. Their JSON is the wire format (kept compatible with messages already queued).
 
+pub mod partitions;
 pub mod payments;
 pub mod sheets;
 pub mod whatsapp;

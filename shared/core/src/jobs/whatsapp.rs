@@ -66,12 +66,23 @@ pub struct MediaJob {
     pub mime_type: Option<String>,
 }
 
-/// Anything on `outbound.whatsapp`.
+/// Anything on `outbound.whatsapp` (and its partitions).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(untagged)]
 pub enum OutboundJob {
     Send(SendJob),
     Other(WhatsAppJob),
+}
+
+impl OutboundJob {
+    /// The artist whose number makes the call (it picks the partition).
+    pub fn artist_id(&self) -> Uuid {
+        match self {
+            OutboundJob::Send(j) => j.artist_id,
+            OutboundJob::Other(WhatsAppJob::MarkRead { artist_id, .. }) => *artist_id,
+            OutboundJob::Other(WhatsAppJob::FetchMedia(j)) => j.artist_id,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -111,9 +111,22 @@ type Chains = Arc<
     std::sync::Mutex<std::collections::HashMap<String, (u64, tokio::sync::oneshot::Receiver<()>)>>,
 >;
 
-/// Consumes `queue` until shutdown, surviving reconnects. In-flight deliveries finish (and are
-/// acked or retried) before it returns.
+/// Consumes `queue` until shutdown, surviving reconnects, with `AMQP_PREFETCH` deliveries in
+/// flight. In-flight deliveries finish (and are acked or retried) before it returns.
 pub async fn run(bus: Bus, queue: &'static str, handler: Arc<dyn Handler>, shutdown: Shutdown) {
+    let prefetch = bus.config().prefetch;
+    run_with_prefetch(bus, queue, handler, shutdown, prefetch).await
+}
+
+/// [`run`] with `prefetch` deliveries in flight (a handler that mostly waits in memory, like the
+/// sender's pacing, wants many more than one that works).
+pub async fn run_with_prefetch(
+    bus: Bus,
+    queue: &'static str,
+    handler: Arc<dyn Handler>,
+    shutdown: Shutdown,
+    prefetch: u16,
+) {
     let mut generations = bus.generations();
     while !shutdown.is_triggered() {
         if !bus.is_connected() {
@@ -123,7 +136,7 @@ pub async fn run(bus: Bus, queue: &'static str, handler: Arc<dyn Handler>, shutd
                 _ = shutdown.wait() => break,
             }
         }
-        if let Err(e) = consume_once(&bus, queue, &handler, &shutdown).await {
+        if let Err(e) = consume_once(&bus, queue, &handler, &shutdown, prefetch).await {
             tracing::warn!(queue, error = %e, "consumer stopped; resubscribing");
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_millis(500)) => {}
@@ -139,8 +152,9 @@ async fn consume_once(
     queue: &'static str,
     handler: &Arc<dyn Handler>,
     shutdown: &Shutdown,
+    prefetch: u16,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let prefetch = bus.config().prefetch.max(1);
+    let prefetch = prefetch.max(1);
     let channel = bus.channel().await?;
     channel
         .basic_qos(prefetch, BasicQosOptions::default())

@@ -8,6 +8,7 @@ use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::{Channel, Connection};
 
 pub use inkline_core::jobs::Queue;
+use inkline_core::jobs::partitions;
 
 // The names are defined once, by `Queue` in the core; these are them as constants for matching.
 pub const INBOUND_WHATSAPP: &str = Queue::InboundWhatsapp.name();
@@ -27,6 +28,12 @@ pub const QUEUES: [&str; 6] = [
     JOBS_CALENDAR,
 ];
 
+/// The partitions of `outbound.whatsapp` (see `jobs::partitions`): where send jobs travel, one
+/// active sender on each. Each has its own `.retry` (a retried job comes back to its partition);
+/// their dead letters share `outbound.whatsapp.dlq`, and a replay from there goes through
+/// `outbound.whatsapp`, whose consumer forwards every job to its partition.
+pub use partitions::NAMES as OUTBOUND_PARTITIONS;
+
 /// Redeliveries (crashes, nacks with requeue) after which the broker dead-letters a poison message.
 pub const DELIVERY_LIMIT: i64 = 10;
 
@@ -38,7 +45,7 @@ pub fn has_consumer(queue: &str) -> bool {
     matches!(
         queue,
         INBOUND_WHATSAPP | INBOUND_STRIPE | OUTBOUND_WHATSAPP | JOBS_PAYMENTS
-    )
+    ) || partitions::is_partition(queue)
 }
 
 /// The retry companion of a queue: messages wait there for their TTL, then dead-letter back.
@@ -46,8 +53,11 @@ pub fn retry_queue(queue: &str) -> String {
     format!("{queue}.retry")
 }
 
-/// The dead-letter companion of a queue.
+/// The dead-letter companion of a queue (the partitions share `outbound.whatsapp`'s).
 pub fn dlq(queue: &str) -> String {
+    if partitions::is_partition(queue) {
+        return dlq(OUTBOUND_WHATSAPP);
+    }
     format!("{queue}.dlq")
 }
 
@@ -106,6 +116,10 @@ pub fn specs(queue: &str, limits: &QueueLimits) -> [QueueSpec; 3] {
         ("x-dead-letter-strategy", s("at-least-once")),
     ];
     work.extend(bounded(limits.work));
+    if partitions::is_partition(queue) {
+        // Exactly one process paces a number: the others wait as hot standbys.
+        work.push(("x-single-active-consumer", AMQPValue::Boolean(true)));
+    }
     [
         QueueSpec {
             name: dlq(queue),
@@ -131,7 +145,7 @@ pub fn specs(queue: &str, limits: &QueueLimits) -> [QueueSpec; 3] {
 /// upgrade steps are in docs/decisions.md ("Queue limits on an existing deployment").
 pub async fn declare(conn: &Connection, limits: &QueueLimits) -> Result<(), lapin::Error> {
     let mut channel = conn.create_channel().await?;
-    for q in QUEUES {
+    for q in QUEUES.iter().chain(OUTBOUND_PARTITIONS.iter()) {
         for spec in specs(q, limits) {
             let declared = channel
                 .queue_declare(ShortString::from(spec.name.as_str()), durable(), spec.args)
@@ -196,9 +210,12 @@ mod tests {
             work: 7,
             dead_letters: 70,
         };
-        for q in QUEUES {
+        for &q in QUEUES.iter().chain(OUTBOUND_PARTITIONS.iter()) {
             let [dead, retry, work] = specs(q, &limits);
-            assert_eq!(dead.name, format!("{q}.dlq"));
+            assert_eq!(dead.name, dlq(q));
+            if OUTBOUND_PARTITIONS.contains(&q) {
+                assert_eq!(dead.name, "outbound.whatsapp.dlq");
+            }
             assert_eq!(retry.name, format!("{q}.retry"));
             assert_eq!(work.name, q);
             for (spec, max) in [(&dead, 70), (&retry, 7), (&work, 7)] {
@@ -218,12 +235,20 @@ mod tests {
             }
             assert_eq!(get(&work, "x-dead-letter-routing-key"), Some(&s(&dlq(q))));
             assert_eq!(get(&retry, "x-dead-letter-routing-key"), Some(&s(q)));
+            assert_eq!(
+                dead.args,
+                specs(OUTBOUND_WHATSAPP, &limits)[0].args,
+                "{q}: one shape"
+            );
+            let single = get(&work, "x-single-active-consumer") == Some(&AMQPValue::Boolean(true));
+            assert_eq!(single, OUTBOUND_PARTITIONS.contains(&q), "{q}");
         }
     }
 
     #[test]
     fn only_queues_a_role_drains_have_consumers() {
         assert!(has_consumer(OUTBOUND_WHATSAPP));
+        assert!(OUTBOUND_PARTITIONS.iter().all(|p| has_consumer(p)));
         assert!(has_consumer(JOBS_PAYMENTS));
         assert!(!has_consumer(JOBS_SHEETS));
         assert!(!has_consumer(JOBS_CALENDAR));

@@ -12,6 +12,8 @@ pub struct Artist {
     pub config: ArtistConfig,
     pub sending_paused_at: Option<DateTime<Utc>>,
     pub sending_paused_reason: Option<String>,
+    /// When the row last changed (configuration, pause or resume).
+    pub updated_at: DateTime<Utc>,
 }
 
 /// Errors reading artists.
@@ -24,7 +26,7 @@ pub enum ArtistError {
     Corrupt(Uuid, String),
 }
 
-const COLS: &str = "id, config, sending_paused_at, sending_paused_reason";
+const COLS: &str = "id, config, sending_paused_at, sending_paused_reason, updated_at";
 
 fn from_row(row: sqlx::postgres::PgRow) -> Result<Artist, ArtistError> {
     let id: Uuid = row.try_get("id")?;
@@ -36,6 +38,7 @@ fn from_row(row: sqlx::postgres::PgRow) -> Result<Artist, ArtistError> {
         config,
         sending_paused_at: row.try_get("sending_paused_at")?,
         sending_paused_reason: row.try_get("sending_paused_reason")?,
+        updated_at: row.try_get("updated_at")?,
     })
 }
 
@@ -168,15 +171,4 @@ pub async fn resume_sending(pool: &sqlx::PgPool, id: Uuid) -> Result<u64, sqlx::
     .await?;
     tx.commit().await?;
     Ok(requeued.rows_affected())
-}
-
-/// Whether sending is paused for an artist right now (checked again just before each API call).
-pub async fn sending_paused(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool, sqlx::Error> {
-    let paused = sqlx::query_scalar!(
-        r#"SELECT sending_paused_at IS NOT NULL AS "paused!" FROM artists WHERE id = $1"#,
-        id
-    )
-    .fetch_optional(db)
-    .await?;
-    Ok(paused.unwrap_or(false))
 }

@@ -158,27 +158,6 @@ impl OutboundState {
     }
 }
 
-/// The state of an outbound message, recording that a sender is looking at it now (a queued
-/// message's `next_visit_at`: see [`park_stalled`]).
-pub async fn visit(db: &sqlx::PgPool, id: Uuid) -> Result<Option<OutboundState>, sqlx::Error> {
-    let row = sqlx::query(
-        "UPDATE messages SET next_visit_at = now()
-         WHERE id = $1 AND direction = 'out' AND status = 'queued' AND provider_id IS NULL
-         RETURNING provider_id, status",
-    )
-    .bind(id)
-    .fetch_optional(db)
-    .await?;
-    match row {
-        Some(r) => Ok(Some(OutboundState {
-            provider_id: r.try_get("provider_id")?,
-            status: r.try_get("status")?,
-        })),
-        // Settled or missing: nothing to stamp.
-        None => outbound_state(db, id).await,
-    }
-}
-
 /// Says when a sender will look at a queued message again (its job waits in the retry queue for
 /// `wait`), so a long planned wait is not mistaken for a lost job.
 pub async fn expect_visit(
@@ -197,57 +176,113 @@ pub async fn expect_visit(
     Ok(())
 }
 
-pub async fn outbound_state(
-    db: impl PgExecutor<'_>,
-    id: Uuid,
-) -> Result<Option<OutboundState>, sqlx::Error> {
-    let row =
-        sqlx::query("SELECT provider_id, status FROM messages WHERE id = $1 AND direction = 'out'")
-            .bind(id)
-            .fetch_optional(db)
-            .await?;
-    row.map(|r| {
-        Ok(OutboundState {
-            provider_id: r.try_get("provider_id")?,
-            status: r.try_get("status")?,
-        })
-    })
-    .transpose()
-}
-
-/// The outcome of trying to take the send lease of an outbound message.
+/// The answer to "may I call the API for this message now?" ([`claim`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
-    /// This sender may call the API now.
-    Mine,
+    /// The send lease is this sender's: call the API now, with these facts.
+    Mine(SendFacts),
     /// Already accepted by Meta (wamid recorded) or settled as failed: nothing to do.
     Settled,
+    /// Older messages to the same recipient are still unsent (and not parked): they go first.
+    NotYourTurn { ahead: i64 },
+    /// The artist's sending is paused (token expired, account restricted…).
+    Paused { reason: Option<String> },
     /// Another sender holds the lease right now.
     Busy,
     /// No such outbound message.
     Missing,
 }
 
-/// Takes the send lease (`lease_secs`) of a queued message so concurrent deliveries of the same
-/// job cannot both call the API. A crashed holder's lease simply expires.
-pub async fn claim(db: &sqlx::PgPool, id: Uuid, lease_secs: i64) -> Result<Claim, sqlx::Error> {
-    let won = sqlx::query(
-        "UPDATE messages SET lease_until = now() + make_interval(secs => $2), parked_at = NULL, parked_reason = NULL
-         WHERE id = $1 AND direction = 'out' AND provider_id IS NULL AND status = 'queued'
-           AND (lease_until IS NULL OR lease_until < now())",
+/// What a sender needs to know to send a message it has claimed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendFacts {
+    /// The 24 h window: the recipient's last message to this artist's number — the lead's
+    /// `last_inbound_at` or the newest inbound transcript row, whichever is later.
+    pub last_inbound_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub client_name: Option<String>,
+    /// Meta already refused this message as outside the window (131047).
+    pub force_template: bool,
+    /// When the artist's row last changed: a sender caching the configuration reloads it when
+    /// this moves (a new token, new pacing).
+    pub artist_version: chrono::DateTime<chrono::Utc>,
+}
+
+/// In one round trip: records that a sender looked at the message (`next_visit_at`, see
+/// [`park_stalled`]), checks that it is still unsent, that its older siblings to the same
+/// recipient are gone and that the artist is not paused, and if so takes the send lease
+/// (`lease_secs`, so concurrent deliveries of the same job cannot both call the API; a crashed
+/// holder's lease simply expires) and un-parks it (e.g. after a replay from the DLQ). The lease
+/// is checked on the row as locked, so two claims never both win.
+pub async fn claim(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    lease_secs: i64,
+) -> Result<Claim, sqlx::Error> {
+    let row = sqlx::query(
+        "WITH m AS (
+             SELECT id, artist_id, wa_id, lead_id, send_seq, force_template, provider_id, status
+               FROM messages WHERE id = $1 AND direction = 'out'
+         ), a AS (
+             SELECT a.sending_paused_at IS NOT NULL AS paused, a.sending_paused_reason, a.updated_at
+               FROM artists a JOIN m ON a.id = m.artist_id
+         ), ahead AS (
+             SELECT count(*) AS n FROM messages p JOIN m ON p.artist_id = m.artist_id AND p.wa_id = m.wa_id
+              WHERE p.direction = 'out' AND p.status = 'queued' AND p.parked_at IS NULL
+                AND p.send_seq < m.send_seq
+         ), go AS (
+             SELECT (SELECT n FROM ahead) = 0 AND NOT COALESCE((SELECT paused FROM a), false) AS ok
+         ), upd AS (
+             UPDATE messages x SET next_visit_at = now(),
+                 lease_until = CASE WHEN go.ok AND (x.lease_until IS NULL OR x.lease_until < now())
+                                    THEN now() + make_interval(secs => $2) ELSE x.lease_until END,
+                 parked_at = CASE WHEN go.ok AND (x.lease_until IS NULL OR x.lease_until < now())
+                                  THEN NULL ELSE x.parked_at END,
+                 parked_reason = CASE WHEN go.ok AND (x.lease_until IS NULL OR x.lease_until < now())
+                                      THEN NULL ELSE x.parked_reason END
+               FROM go
+              WHERE x.id = $1 AND x.direction = 'out' AND x.provider_id IS NULL AND x.status = 'queued'
+             RETURNING x.lease_until = now() + make_interval(secs => $2) AS won
+         )
+         SELECT m.provider_id, m.status, m.force_template, (SELECT n FROM ahead) AS ahead,
+                a.paused, a.sending_paused_reason, a.updated_at AS artist_version, l.name AS client_name,
+                GREATEST(l.last_inbound_at,
+                         (SELECT max(i.created_at) FROM messages i
+                           WHERE i.artist_id = m.artist_id AND i.wa_id = m.wa_id AND i.direction = 'in')) AS last_inbound_at,
+                COALESCE((SELECT won FROM upd), false) AS won
+           FROM m LEFT JOIN a ON true LEFT JOIN leads l ON l.id = m.lead_id",
     )
     .bind(id)
     .bind(lease_secs as f64)
-    .execute(db)
+    .fetch_optional(db)
     .await?;
-    if won.rows_affected() == 1 {
-        return Ok(Claim::Mine);
+    let Some(r) = row else {
+        return Ok(Claim::Missing);
+    };
+    if r.try_get::<bool, _>("won")? {
+        return Ok(Claim::Mine(SendFacts {
+            last_inbound_at: r.try_get("last_inbound_at")?,
+            client_name: r.try_get("client_name")?,
+            force_template: r.try_get("force_template")?,
+            artist_version: r.try_get("artist_version")?,
+        }));
     }
-    Ok(match outbound_state(db, id).await? {
-        None => Claim::Missing,
-        Some(s) if s.is_settled() => Claim::Settled,
-        Some(_) => Claim::Busy,
-    })
+    let state = OutboundState {
+        provider_id: r.try_get("provider_id")?,
+        status: r.try_get("status")?,
+    };
+    if state.is_settled() {
+        return Ok(Claim::Settled);
+    }
+    if r.try_get::<Option<bool>, _>("paused")?.unwrap_or(false) {
+        return Ok(Claim::Paused {
+            reason: r.try_get("sending_paused_reason")?,
+        });
+    }
+    let ahead: i64 = r.try_get("ahead")?;
+    if ahead > 0 {
+        return Ok(Claim::NotYourTurn { ahead });
+    }
+    Ok(Claim::Busy)
 }
 
 /// Gives the lease back after a transient failure, so a retry can take it at once.
@@ -257,29 +292,6 @@ pub async fn release(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Erro
         .execute(db)
         .await?;
     Ok(())
-}
-
-/// Gives the lease back without counting an attempt (the API was not called: pacing said wait).
-pub async fn give_back(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE messages SET lease_until = NULL WHERE id = $1 AND provider_id IS NULL")
-        .bind(id)
-        .execute(db)
-        .await?;
-    Ok(())
-}
-
-/// Older messages to the same recipient that are still waiting to be sent (not parked). The
-/// sender only sends a message when this is zero: messages leave in production order.
-pub async fn unsent_before(db: impl PgExecutor<'_>, id: Uuid) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT count(*) FROM messages m JOIN messages p
-           ON p.artist_id = m.artist_id AND p.wa_id = m.wa_id AND p.direction = 'out' AND p.status = 'queued'
-          AND p.parked_at IS NULL AND p.send_seq < m.send_seq
-         WHERE m.id = $1",
-    )
-    .bind(id)
-    .fetch_one(db)
-    .await
 }
 
 /// Sets a queued message aside (artist paused, job dead-lettered): it keeps its place in the
@@ -409,58 +421,37 @@ pub async fn force_template(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sql
     Ok(())
 }
 
-/// What decides between a free-form message and its template.
-#[derive(Debug, Clone, Default)]
-pub struct WindowFacts {
-    /// The recipient's last message to this artist's number: the lead's `last_inbound_at` or the
-    /// newest inbound transcript row (when we received it), whichever is later.
-    pub last_inbound_at: Option<chrono::DateTime<chrono::Utc>>,
-    pub client_name: Option<String>,
-    /// Meta already refused this message as outside the window (131047).
-    pub force_template: bool,
+/// Meta's acceptance of one message, to record.
+#[derive(Debug, Clone)]
+pub struct Sent {
+    pub id: Uuid,
+    pub wamid: String,
+    /// What went out: `text`, `template`…
+    pub kind: &'static str,
+    /// The body actually sent when it differs from the queued one (a template substitute).
+    pub body: Option<serde_json::Value>,
 }
 
-pub async fn window_facts(db: impl PgExecutor<'_>, id: Uuid) -> Result<WindowFacts, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT m.force_template, l.name,
-                GREATEST(l.last_inbound_at,
-                         (SELECT max(i.created_at) FROM messages i
-                           WHERE i.artist_id = m.artist_id AND i.wa_id = m.wa_id AND i.direction = 'in')) AS last_inbound_at
-         FROM messages m LEFT JOIN leads l ON l.id = m.lead_id WHERE m.id = $1",
+/// Records Meta's acceptances (wamids) in one statement. Only the first acceptance of a message
+/// counts; returns the ids this call recorded.
+pub async fn mark_sent(db: impl PgExecutor<'_>, sent: &[Sent]) -> Result<Vec<Uuid>, sqlx::Error> {
+    let ids: Vec<Uuid> = sent.iter().map(|s| s.id).collect();
+    let wamids: Vec<&str> = sent.iter().map(|s| s.wamid.as_str()).collect();
+    let kinds: Vec<&str> = sent.iter().map(|s| s.kind).collect();
+    let bodies: Vec<Option<serde_json::Value>> = sent.iter().map(|s| s.body.clone()).collect();
+    sqlx::query_scalar(
+        "UPDATE messages m SET provider_id = v.wamid, status = 'sent', sent_at = now(),
+                attempts = m.attempts + 1, kind = v.kind, lease_until = NULL, body = COALESCE(v.body, m.body)
+           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[]) AS v(id, wamid, kind, body)
+          WHERE m.id = v.id AND m.provider_id IS NULL
+         RETURNING m.id",
     )
-    .bind(id)
-    .fetch_optional(db)
-    .await?;
-    let Some(r) = row else {
-        return Ok(WindowFacts::default());
-    };
-    Ok(WindowFacts {
-        last_inbound_at: r.try_get("last_inbound_at")?,
-        client_name: r.try_get("name")?,
-        force_template: r.try_get("force_template")?,
-    })
-}
-
-/// Records Meta's acceptance (wamid). Only the first acceptance counts.
-pub async fn mark_sent(
-    db: impl PgExecutor<'_>,
-    id: Uuid,
-    wamid: &str,
-    kind: &str,
-    body: Option<&MessageBody>,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE messages SET provider_id = $2, status = 'sent', sent_at = now(), attempts = attempts + 1, kind = $3, lease_until = NULL,
-            body = COALESCE($4, body)
-         WHERE id = $1 AND provider_id IS NULL",
-    )
-    .bind(id)
-    .bind(wamid)
-    .bind(kind)
-    .bind(body.map(|b| serde_json::to_value(b).unwrap_or_default()))
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .bind(ids)
+    .bind(wamids)
+    .bind(kinds)
+    .bind(bodies)
+    .fetch_all(db)
+    .await
 }
 
 /// Records a permanent failure to send (`Failed` or `Undeliverable`).

@@ -13,7 +13,6 @@ pub mod media;
 pub mod messages;
 pub mod outbound;
 pub mod outbox;
-pub mod pacing;
 pub mod parking;
 pub mod processed;
 pub mod reminders;

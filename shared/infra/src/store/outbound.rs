@@ -3,7 +3,7 @@
 
 use super::{messages, outbox};
 use inkline_core::conversation::Recipient;
-use inkline_core::jobs::{MediaJob, Queue, SendJob, TemplateKind, WhatsAppJob};
+use inkline_core::jobs::{MediaJob, SendJob, TemplateKind, WhatsAppJob, partitions};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -68,7 +68,7 @@ pub async fn enqueue_outbound(
         template: m.template,
         template_params: m.template_params,
     };
-    outbox::insert(tx, id, Queue::OutboundWhatsapp.name(), &job, correlation_id).await?;
+    outbox::insert(tx, id, partitions::of(m.artist_id), &job, correlation_id).await?;
     Ok(id)
 }
 
@@ -103,7 +103,7 @@ pub async fn enqueue_inbound_chores(
         outbox::insert(
             tx,
             Uuid::now_v7(),
-            Queue::OutboundWhatsapp.name(),
+            partitions::of(artist_id),
             &job,
             correlation_id,
         )
