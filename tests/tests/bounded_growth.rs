@@ -191,7 +191,7 @@ async fn no_job_is_queued_for_a_role_that_does_not_exist() {
         Duration::from_secs(15),
         || async {
             (env.count(
-                "SELECT count(*) FROM outbox WHERE topic = 'outbound.whatsapp' AND published_at IS NOT NULL",
+                "SELECT count(*) FROM outbox WHERE topic LIKE 'outbound.whatsapp.p%' AND published_at IS NOT NULL",
             )
             .await
                 > 0)

@@ -172,3 +172,101 @@ async fn one_sender_throughput_when_pacing_does_not_bind() {
     );
     assert!(rate > 20.0);
 }
+
+/// Transactions committed in the test's database so far, as the statistics system has them.
+async fn commits(env: &TestEnv) -> i64 {
+    // Backends report their counts when idle, at most once a second.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mut conn = env.pool.acquire().await.unwrap();
+    sqlx::query("SELECT pg_stat_clear_snapshot()")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    sqlx::query_scalar(
+        "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_send_costs_at_most_two_postgres_round_trips() {
+    let mut env = TestEnv::new().await;
+    pacing(&mut env, 1000.0, 0.0, 10).await;
+    let n = 300;
+    queue(&env, n, 0).await;
+    // The relay publishes every job first, so only the sender's statements are counted below.
+    let relay = env.start_workers(&[Role::Relay]).await;
+    let partition = inkline_core::jobs::partitions::of(env.artist_id);
+    harness::wait::eventually("every job published", Duration::from_secs(30), || async {
+        (env.queue_depth(partition).await == n as u32).then_some(())
+    })
+    .await;
+    relay.stop().await;
+    let before = commits(&env).await;
+    let sender = env.start_workers(&[Role::Sender]).await;
+    env.graph
+        .wait_for_sent(n as usize, Duration::from_secs(60))
+        .await
+        .unwrap();
+    env.wait_quiescent(Duration::from_secs(10)).await;
+    sender.stop().await;
+    // Every statement the sender runs is its own transaction (the claim, the batched record),
+    // so commits are round trips; opening its connections (session settings) is counted too.
+    let per_send = (commits(&env).await - before - 1) as f64 / n as f64;
+    println!("{n} sends: {per_send:.2} Postgres round trips per send");
+    assert!(per_send <= 2.0, "{per_send:.2} round trips per send");
+    assert!(per_send >= 1.0, "the claim is one per send: {per_send:.2}");
+}
+
+#[tokio::test]
+async fn the_standby_sender_takes_over_when_the_active_one_is_killed_keeping_pace_and_order() {
+    let mut env = TestEnv::new().await;
+    pacing(&mut env, 50.0, 0.4, 1).await;
+    queue(&env, 245, 5).await;
+    // The first to register is the active consumer of every partition; the second waits.
+    let mut active = env.spawn_worker_process(&["sender"], &[]);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut standby = env.spawn_worker_process(&["sender"], &[]);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let _relay = env.start_workers(&[Role::Relay]).await;
+    let _ = env.graph.wait_for_sent(60, Duration::from_secs(30)).await;
+    let _ = active.kill();
+    let _ = active.wait();
+    // What it had sent but not yet recorded is sent again once its lease (30 s) runs out.
+    let sent = env.graph.wait_for_sent(250, Duration::from_secs(90)).await;
+    let _ = standby.kill();
+    let _ = standby.wait();
+    let sent = sent.unwrap();
+    let max = max_in_any_second(&sent);
+    println!(
+        "failover: {} requests, at most {max} in any 1 s",
+        sent.len()
+    );
+    assert!(max <= 50, "{max} messages in one second");
+    let mut unique: Vec<_> = sent
+        .iter()
+        .map(|s| (s.to.clone(), s.text().map(str::to_owned)))
+        .collect();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 250, "every message sent");
+    assert!(
+        sent.len() - 250 <= 8,
+        "{} re-sent after the kill",
+        sent.len() - 250
+    );
+    let mine: Vec<_> = sent
+        .iter()
+        .filter(|s| s.to == CLIENT)
+        .map(|s| s.text().unwrap_or_default().to_owned())
+        .collect();
+    let mut firsts = mine.clone();
+    firsts.dedup();
+    assert_eq!(
+        firsts,
+        ["m1", "m2", "m3", "m4", "m5"],
+        "one client's order: {mine:?}"
+    );
+}

@@ -256,3 +256,39 @@ async fn a_graph_outage_within_the_retry_budget_does_not_dead_letter_the_send() 
     assert_eq!(env.queue_depth(&dlq(OUTBOUND_WHATSAPP)).await, 0);
     assert_eq!(parked(&env, ids[0]).await, ("sent".into(), None));
 }
+
+#[tokio::test]
+async fn a_job_on_the_unpartitioned_queue_is_forwarded_to_its_partition_and_sent_once() {
+    let env = TestEnv::new().await;
+    let lead_id = lead(&env, CLIENT, 1).await;
+    let ids = texts(&env, lead_id, CLIENT, &["queued before the upgrade"]).await;
+    let (topic, payload): (String, Value) =
+        sqlx::query_as("SELECT topic, payload FROM outbox WHERE id = $1")
+            .bind(ids[0])
+            .fetch_one(&env.pool)
+            .await
+            .unwrap();
+    assert_eq!(topic, inkline_core::jobs::partitions::of(env.artist_id));
+    // An older relay published it (twice: a crash between publish and mark) to outbound.whatsapp.
+    sqlx::query("UPDATE outbox SET published_at = now() WHERE id = $1")
+        .bind(ids[0])
+        .execute(&env.pool)
+        .await
+        .unwrap();
+    let (bus, stop) = bus(&env).await;
+    let job = Outgoing::json(
+        ids[0].to_string(),
+        serde_json::to_vec(&payload).unwrap(),
+        "old-relay",
+    );
+    for _ in 0..2 {
+        bus.publish(OUTBOUND_WHATSAPP, &job).await.unwrap();
+    }
+    let _w = env.start_workers(&[Role::Sender]).await;
+    env.graph.wait_for_sent(1, WAIT).await.unwrap();
+    env.wait_quiescent(WAIT).await;
+    assert_eq!(sent_texts(&env, CLIENT), ["queued before the upgrade"]);
+    assert_eq!(env.queue_depth(OUTBOUND_WHATSAPP).await, 0);
+    assert_eq!(env.queue_depth(&dlq(OUTBOUND_WHATSAPP)).await, 0);
+    stop.trigger();
+}

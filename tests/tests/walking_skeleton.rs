@@ -219,8 +219,11 @@ async fn graph_failing_forever_parks_the_job_in_the_dlq_visible_in_metrics() {
     );
     assert!(env.graph.sent().is_empty());
     let metrics = infra::metrics::metrics().render();
+    let partition = inkline_core::jobs::partitions::of(env.artist_id);
     assert!(
-        metrics.contains("inkline_dead_lettered_total{queue=\"outbound.whatsapp\"} 1"),
+        metrics.contains(&format!(
+            "inkline_dead_lettered_total{{queue=\"{partition}\"}} 1"
+        )),
         "{metrics}"
     );
     let status: String = sqlx::query_scalar("SELECT status FROM messages WHERE direction = 'out'")

@@ -50,31 +50,46 @@ impl SenderHandler {
                 tokio::time::sleep(wait).await;
             }
         }
-        let now = chrono::Utc::now();
-        let reserved = {
+        loop {
+            let now = chrono::Utc::now();
+            let reserved = {
+                let mut p = self.pacer();
+                let next = pacer::until(p.next_slot(pn, now), now)
+                    .to_std()
+                    .unwrap_or_default();
+                // Held far off (Meta asked the number to slow down): leave the slot to later.
+                (next <= LONGEST_WAIT)
+                    .then(|| (p.reserve(pn, now, limits), p.tokens(pn, now, limits)))
+                    .ok_or(next)
+            };
+            let (slot, tokens) = match reserved {
+                Ok(r) => r,
+                Err(next) => return Wait::Later(next),
+            };
+            metrics().bucket_tokens.with_label_values(&[pn]).set(tokens);
+            let wait = pacer::until(slot, now).to_std().unwrap_or_default();
+            if !wait.is_zero() {
+                metrics()
+                    .send_throttled
+                    .with_label_values(&["number_pacing"])
+                    .inc();
+                tokio::time::sleep(wait).await;
+            }
+            let sent_at = chrono::Utc::now();
             let mut p = self.pacer();
-            let next = pacer::until(p.next_slot(pn, now), now)
-                .to_std()
-                .unwrap_or_default();
-            // Held far off (Meta asked the number to slow down): leave the slot to later.
-            (next <= LONGEST_WAIT)
-                .then(|| (p.reserve(pn, to, now, limits), p.tokens(pn, now, limits)))
-                .ok_or(next)
-        };
-        let (slot, tokens) = match reserved {
-            Ok(r) => r,
-            Err(next) => return Wait::Later(next),
-        };
-        metrics().bucket_tokens.with_label_values(&[pn]).set(tokens);
-        let wait = pacer::until(slot, now).to_std().unwrap_or_default();
-        if wait.is_zero() {
+            // Woken late together with the sleepers after us (a busy host): take a fresh slot.
+            if !p.release(pn, sent_at, limits) {
+                drop(p);
+                metrics()
+                    .send_throttled
+                    .with_label_values(&["late_wakeup"])
+                    .inc();
+                continue;
+            }
+            if let Some(to) = to {
+                p.count_pair(pn, to, sent_at, limits);
+            }
             return Wait::Done;
         }
-        metrics()
-            .send_throttled
-            .with_label_values(&["number_pacing"])
-            .inc();
-        tokio::time::sleep(wait).await;
-        Wait::Done
     }
 }

@@ -5,13 +5,15 @@
 
 use super::pacing::{self, Limits};
 use chrono::{DateTime, Duration, Utc};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 /// Pacing state of several numbers and their recipients.
 #[derive(Debug, Default)]
 pub struct Pacer {
     numbers: HashMap<String, DateTime<Utc>>,
     pairs: HashMap<String, DateTime<Utc>>,
+    /// When each number actually sent within the last second.
+    released: HashMap<String, VecDeque<DateTime<Utc>>>,
 }
 
 fn pair(number: &str, to: &str) -> String {
@@ -38,25 +40,37 @@ impl Pacer {
         self.numbers.get(number).map_or(now, |tat| (*tat).max(now))
     }
 
-    /// Reserves the number's next slot (sends leave one interval apart) and, for a message to
-    /// `to`, counts it against the pair at that slot. Call once the pair is ready.
-    pub fn reserve(
-        &mut self,
-        number: &str,
-        to: Option<&str>,
-        now: DateTime<Utc>,
-        limits: &Limits,
-    ) -> DateTime<Utc> {
+    /// Reserves the number's next slot: sends leave one interval apart.
+    pub fn reserve(&mut self, number: &str, now: DateTime<Utc>, limits: &Limits) -> DateTime<Utc> {
         let tat = self.numbers.get(number).copied().unwrap_or(now);
         let (slot, next) = pacing::number_reserve(tat, now, limits);
         self.numbers.insert(number.to_owned(), next);
-        if let Some(to) = to {
-            let key = pair(number, to);
-            let tat = self.pairs.get(&key).copied().unwrap_or(slot);
-            self.pairs
-                .insert(key, pacing::pair_after_send(tat, slot, limits));
-        }
         slot
+    }
+
+    /// A send whose slot has come leaves at `now` — unless the number already sent its
+    /// configured rate (`Limits::per_second`) within the last second, which can only happen when
+    /// sleepers wake late together on a busy host: then it must take a fresh slot. Whatever the
+    /// timers do, no second holds more sends than the configured rate.
+    pub fn release(&mut self, number: &str, now: DateTime<Utc>, limits: &Limits) -> bool {
+        let sent = self.released.entry(number.to_owned()).or_default();
+        let window = now - Duration::seconds(1);
+        while sent.front().is_some_and(|at| *at <= window) {
+            sent.pop_front();
+        }
+        if sent.len() >= limits.per_second as usize {
+            return false;
+        }
+        sent.push_back(now);
+        true
+    }
+
+    /// Counts a message to `to` sent at `at` against the pair.
+    pub fn count_pair(&mut self, number: &str, to: &str, at: DateTime<Utc>, limits: &Limits) {
+        let key = pair(number, to);
+        let tat = self.pairs.get(&key).copied().unwrap_or(at);
+        self.pairs
+            .insert(key, pacing::pair_after_send(tat, at, limits));
     }
 
     /// Tokens left in the number's bucket (the `sender_bucket_tokens` gauge).
@@ -83,11 +97,14 @@ impl Pacer {
     pub fn forget_idle(&mut self, now: DateTime<Utc>) {
         self.numbers.retain(|_, tat| *tat > now);
         self.pairs.retain(|_, tat| *tat > now);
+        let recent = now - Duration::seconds(1);
+        self.released
+            .retain(|_, sent| sent.back().is_some_and(|at| *at > recent));
     }
 
     /// Numbers and pairs currently remembered.
     pub fn len(&self) -> usize {
-        self.numbers.len() + self.pairs.len()
+        self.numbers.len() + self.pairs.len() + self.released.len()
     }
 
     /// Nothing remembered.
@@ -123,7 +140,9 @@ mod tests {
         msgs.iter()
             .map(|(n, to)| {
                 let ready = p.pair_ready_at(n, to, now, l);
-                (p.reserve(n, Some(to), ready, l) - now).num_milliseconds()
+                let slot = p.reserve(n, ready, l);
+                p.count_pair(n, to, slot, l);
+                (slot - now).num_milliseconds()
             })
             .collect()
     }
@@ -166,14 +185,33 @@ mod tests {
         p.hold_pair("n", "a", t(5_000), &l);
         assert_eq!(p.pair_ready_at("n", "a", now, &l), t(5_000));
         assert_eq!(p.pair_ready_at("n", "b", now, &l), now);
-        assert_eq!(p.reserve("n", Some("b"), now, &l), now);
+        assert_eq!(p.reserve("n", now, &l), now);
         p.hold_number("n", t(2_000));
         assert_eq!(p.next_slot("n", now), t(2_000));
         assert_eq!(p.next_slot("m", now), now);
-        assert_eq!(p.reserve("n", Some("c"), now, &l), t(2_000));
+        assert_eq!(p.reserve("n", now, &l), t(2_000));
         // A shorter hold never shortens a longer one.
         p.hold_number("n", t(1_000));
-        assert!(p.reserve("n", None, now, &l) > t(2_000));
+        assert!(p.reserve("n", now, &l) > t(2_000));
+    }
+
+    #[test]
+    fn late_sleepers_never_exceed_the_configured_rate_in_a_second() {
+        // 5/s configured: slots 222 ms apart (4.5/s); a stall wakes eight sleepers together.
+        let l = limits(5.0, 6.0, 3);
+        let mut p = Pacer::default();
+        assert!(p.release("n", t(0), &l));
+        let went: Vec<bool> = (0..8).map(|_| p.release("n", t(900), &l)).collect();
+        assert_eq!(went, [true, true, true, true, false, false, false, false]);
+        assert!(!p.release("n", t(999), &l));
+        assert!(
+            p.release("n", t(1_000), &l),
+            "the first send left the window"
+        );
+        assert!(
+            p.release("m", t(1_000), &l),
+            "another number is not affected"
+        );
     }
 
     #[test]
@@ -181,7 +219,8 @@ mod tests {
         let l = limits(80.0, 6.0, 3);
         let mut p = Pacer::default();
         run(&mut p, &[("n", "a"), ("n", "a"), ("n", "a")], t(0), &l);
-        assert_eq!(p.len(), 2);
+        p.release("n", t(0), &l);
+        assert_eq!(p.len(), 3);
         p.forget_idle(t(1_000));
         assert_eq!(p.len(), 1, "the number is idle, the pair is not");
         assert_eq!(p.pair_ready_at("n", "a", t(1_000), &l), t(6_000));
@@ -189,5 +228,30 @@ mod tests {
         assert!(p.is_empty());
         assert_eq!(p.pair_ready_at("n", "a", t(60_000), &l), t(60_000));
         assert_eq!(p.tokens("n", t(60_000), &l), 1.0);
+    }
+
+    proptest::proptest! {
+        /// Whatever the wake-up times (sleepers late, in bunches), the sends `release` lets go
+        /// never number more than the configured rate in any one second.
+        #[test]
+        fn no_second_holds_more_than_the_configured_rate(
+            rate in 1u32..40,
+            gaps in proptest::collection::vec(0i64..120, 1..400),
+        ) {
+            let l = limits(f64::from(rate), 0.0, 1);
+            let mut p = Pacer::default();
+            let mut now = 0;
+            let mut sent = Vec::new();
+            for g in gaps {
+                now += g;
+                if p.release("n", t(now), &l) {
+                    sent.push(now);
+                }
+            }
+            for (i, a) in sent.iter().enumerate() {
+                let in_second = sent[i..].iter().take_while(|b| **b < a + 1000).count();
+                proptest::prop_assert!(in_second <= rate as usize, "{in_second} sends within 1 s of {a}");
+            }
+        }
     }
 }

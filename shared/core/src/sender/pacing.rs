@@ -1,11 +1,11 @@
 //! Pacing arithmetic (pure): a GCRA ("generic cell rate algorithm") per key, the token-bucket
-//! equivalent that needs one timestamp per key — which is what makes it cheap to share between
-//! sender replicas through one Postgres row per key (`store::pacing`).
+//! equivalent that needs one timestamp per key. Two keys are paced for every message: the sending
+//! number (throughput, burst 1) and the (number, recipient) pair (pair rate, small burst); the
+//! state of the keys one sender process owns is [`super::pacer::Pacer`].
 //!
 //! A key's state is its *theoretical arrival time* `tat`. With emission interval `T` and burst
 //! `b`, a send at `now` conforms when `now >= tat - (b-1)·T`; it then moves `tat` to
-//! `max(tat, now) + T`. Two keys are paced for every message: the sending number (throughput,
-//! burst 1) and the (number, recipient) pair (pair rate, small burst).
+//! `max(tat, now) + T`.
 
 use crate::domain::artist::Pacing;
 use chrono::{DateTime, Duration, Utc};
@@ -24,6 +24,8 @@ pub struct Limits {
     pub pair_interval: Duration,
     /// Sends to one recipient allowed back to back.
     pub pair_burst: u32,
+    /// The configured rate as a count: never more sends than this in any one second.
+    pub per_second: u32,
 }
 
 fn micros(secs: f64) -> Duration {
@@ -38,6 +40,7 @@ impl Limits {
             number_interval: micros(1.0 / rate),
             pair_interval: micros(p.pair_spacing_secs),
             pair_burst: p.pair_burst.max(1),
+            per_second: p.messages_per_second.floor().max(1.0) as u32,
         }
     }
 
