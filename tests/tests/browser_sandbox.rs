@@ -77,6 +77,11 @@ struct Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // Chromium is chromedriver's child and outlives it: end the browser of this profile too.
+        let _ = Command::new("pkill")
+            .arg("-f")
+            .arg(self._profile.as_os_str())
+            .status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
         let _ = std::fs::remove_dir_all(&self._profile);

@@ -25,21 +25,33 @@ pub enum ItemError {
 
 struct ConversationHandler {
     fleet: Fleet,
+    artists: crate::artists::ArtistCache,
 }
 
-#[async_trait::async_trait]
-impl Handler for ConversationHandler {
-    async fn handle(&self, msg: &Received) -> Outcome {
-        failpoint::panic_if("conversation.handle", &msg.payload);
+/// The webhook body decoded, once per delivery (the ordering key and every run of the handler
+/// share it).
+type Decoded = Result<Vec<Item>, String>;
+
+fn decoded(msg: &Received) -> std::sync::Arc<Decoded> {
+    msg.memo.get_or_init(|| {
         let received_at = msg
             .headers
             .get(infra::bus::message::H_RECEIVED_AT)
             .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
             .map(|t| t.with_timezone(&chrono::Utc))
             .unwrap_or_else(chrono::Utc::now);
-        let items = match whatsapp::decode(&msg.payload, received_at) {
-            Ok(items) => items,
-            Err(e) => return Outcome::Dead(e.to_string()),
+        whatsapp::decode(&msg.payload, received_at).map_err(|e| e.to_string())
+    })
+}
+
+#[async_trait::async_trait]
+impl Handler for ConversationHandler {
+    async fn handle(&self, msg: &Received) -> Outcome {
+        failpoint::panic_if("conversation.handle", &msg.payload);
+        let decoded = decoded(msg);
+        let items = match decoded.as_ref() {
+            Ok(items) => items.clone(),
+            Err(e) => return Outcome::Dead(e.clone()),
         };
         for item in items {
             let result = match item {
@@ -50,6 +62,7 @@ impl Handler for ConversationHandler {
                 } => {
                     handle_message(
                         &self.fleet,
+                        &self.artists,
                         &phone_number_id,
                         &wa_id,
                         inbound,
@@ -69,9 +82,11 @@ impl Handler for ConversationHandler {
 
     /// One client's messages are handled in arrival order: the first message's (number, sender).
     fn ordering_key(&self, msg: &Received) -> Option<String> {
-        whatsapp::decode(&msg.payload, chrono::Utc::now())
+        decoded(msg)
+            .as_ref()
+            .as_ref()
             .ok()?
-            .into_iter()
+            .iter()
             .find_map(|item| match item {
                 Item::Message {
                     phone_number_id,
@@ -86,12 +101,13 @@ impl Handler for ConversationHandler {
 /// Handles one inbound message; a duplicate (already processed wamid) changes nothing.
 pub async fn handle_message(
     fleet: &Fleet,
+    artists: &crate::artists::ArtistCache,
     phone_number_id: &str,
     wa_id: &str,
     inbound: Inbound,
     correlation_id: &str,
 ) -> Result<(), ItemError> {
-    let Some(artist) = artists::by_phone_number_id(&fleet.pool, phone_number_id).await? else {
+    let Some(artist) = artists.by_number(&fleet.pool, phone_number_id).await? else {
         metrics().unknown_numbers.inc();
         tracing::warn!(phone_number_id, wamid = %inbound.id, "message for an unknown phone number id; recorded and dropped");
         let mut tx = fleet.pool.begin().await?;
@@ -115,12 +131,19 @@ pub async fn handle_message(
         tracing::debug!(wamid = %inbound.id, "duplicate message; skipped");
         return Ok(());
     }
+    let artist = std::sync::Arc::unwrap_or_clone(artist);
     let (locked, _created) = decisions::lock_or_create(&mut tx, artist, wa_id).await?;
     let (artist_id, lead_id) = (locked.artist.id, locked.lead.id);
-    messages::insert_inbound(&mut tx, artist_id, lead_id.uuid(), wa_id, &inbound).await?;
-    // Blue ticks for the client and, for a photo, its download: the sender does both.
-    outbound::enqueue_inbound_chores(&mut tx, artist_id, lead_id.uuid(), &inbound, correlation_id)
-        .await?;
+    // The transcript, blue ticks for the client and, for a photo, its download (by the sender).
+    outbound::record_inbound(
+        &mut tx,
+        artist_id,
+        lead_id.uuid(),
+        wa_id,
+        &inbound,
+        correlation_id,
+    )
+    .await?;
     let wamid = inbound.id.clone();
     let cause = Cause {
         correlation_id,
@@ -177,6 +200,7 @@ pub async fn handle_receipt(fleet: &Fleet, s: &StatusUpdate) -> Result<(), ItemE
 pub async fn run(fleet: Fleet, shutdown: Shutdown) {
     let handler = ConversationHandler {
         fleet: fleet.clone(),
+        artists: Default::default(),
     };
     crate::observed::consume(&fleet, INBOUND_WHATSAPP, handler, shutdown).await;
 }

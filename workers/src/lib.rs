@@ -1,5 +1,6 @@
 //! Worker roles: each drains its own queue (or table) and is started by `inkline-worker ROLE...`.
 
+pub mod artists;
 pub mod conversation;
 pub mod health;
 pub mod observed;

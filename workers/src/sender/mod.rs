@@ -11,8 +11,8 @@
 //!   free-form or template → Meta → the wamid, recorded in batches ([`record`]: the second round
 //!   trip), or a reaction to the error by its class.
 //! - [`mark_read`]: blue ticks for an inbound message; [`media`]: download an inbound image.
-//! - [`artists`]: the artists' configuration, cached; [`forward`]: jobs on the unpartitioned
-//!   queue go to their partition; [`stall`]: parks a message whose job vanished.
+//! - [`forward`]: jobs on the unpartitioned queue go to their partition; [`stall`]: parks a
+//!   message whose job vanished. The artists' configuration is cached ([`crate::artists`]).
 //!
 //! The sender never keeps retry state of its own: a failure answers with the bus's outcomes. A
 //! failed call is `Outcome::RetryAfter` with its back-off per error class, a throttle answer
@@ -20,7 +20,6 @@
 //! bus counts them, bounds them ([`infra::bus::retry`]) and brings the job back through the
 //! retry queue. A send job that ends in the DLQ parks its message, whoever put it there.
 
-mod artists;
 mod forward;
 mod mark_read;
 mod media;
@@ -54,7 +53,7 @@ struct SenderHandler {
     unrecorded: Mutex<std::collections::HashMap<uuid::Uuid, send::Accepted>>,
     /// The pacing state of the numbers this process sends from.
     pacer: Arc<Mutex<Pacer>>,
-    artists: artists::ArtistCache,
+    artists: crate::artists::ArtistCache,
     recorder: record::Recorder,
 }
 

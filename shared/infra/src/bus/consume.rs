@@ -259,6 +259,7 @@ fn received(queue: &str, d: &Delivery) -> Received {
         first_failure_at,
         throttles,
         deferrals,
+        memo: Default::default(),
     }
 }
 

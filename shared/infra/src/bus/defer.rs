@@ -56,6 +56,7 @@ mod tests {
             first_failure_at: None,
             throttles: 0,
             deferrals: 0,
+            memo: Default::default(),
         }
     }
 

@@ -125,6 +125,46 @@ pub struct Received {
     pub throttles: u32,
     /// Previous runs that ended in [`super::Outcome::Defer`].
     pub deferrals: u32,
+    /// What the handler derived from the payload once (its decoded form), for its later calls
+    /// on the same delivery (the ordering key, then each run of `handle`).
+    pub memo: Memo,
+}
+
+/// A value computed once per delivery and shared by the handler's calls on it.
+#[derive(Clone, Default)]
+pub struct Memo(std::sync::Arc<std::sync::OnceLock<MemoValue>>);
+
+type MemoValue = std::sync::Arc<dyn std::any::Any + Send + Sync>;
+
+impl Memo {
+    /// The value `init` computes, computed on the first call only. A caller asking for another
+    /// type than the stored one gets a fresh, unstored value.
+    pub fn get_or_init<T: std::any::Any + Send + Sync>(
+        &self,
+        init: impl FnOnce() -> T,
+    ) -> std::sync::Arc<T> {
+        if let Some(stored) = self.0.get() {
+            return match stored.clone().downcast::<T>() {
+                Ok(value) => value,
+                Err(_) => std::sync::Arc::new(init()),
+            };
+        }
+        let value = std::sync::Arc::new(init());
+        let erased: MemoValue = value.clone();
+        // Set once per delivery; a lost race stored an equal value.
+        let _ = self.0.set(erased);
+        value
+    }
+}
+
+impl std::fmt::Debug for Memo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "Memo(set)"
+        } else {
+            "Memo(empty)"
+        })
+    }
 }
 
 impl Received {
@@ -145,5 +185,32 @@ impl Received {
             headers,
             expiration_ms,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_memo_is_computed_once_per_delivery_and_shared_by_its_copies() {
+        let memo = Memo::default();
+        let mut runs = 0;
+        let first = memo.get_or_init(|| {
+            runs += 1;
+            vec![1, 2, 3]
+        });
+        let copy = memo.clone();
+        let again = copy.get_or_init(|| {
+            runs += 1;
+            vec![9]
+        });
+        assert_eq!(
+            (runs, &*first, &*again),
+            (1, &vec![1, 2, 3], &vec![1, 2, 3])
+        );
+        // Another type is computed, not confused with the stored one.
+        assert_eq!(*memo.get_or_init(|| "text"), "text");
+        assert_eq!(format!("{memo:?}"), "Memo(set)");
     }
 }

@@ -170,12 +170,24 @@ pub async fn save(
             stamps.push_str(", approved_at = COALESCE(approved_at, now())");
         }
     }
+    // The lead and its status history in one statement (one round trip).
     let sql = format!(
-        "UPDATE leads SET status = $3, step = $4, state = $5, answers = $6, estimate = $7, name = $8,
-            last_inbound_at = $9, updated_at = now(){stamps}
-         WHERE id = $1 AND status = $2"
+        "WITH u AS (
+             UPDATE leads SET status = $3, step = $4, state = $5, answers = $6, estimate = $7, name = $8,
+                 last_inbound_at = $9, updated_at = now(){stamps}
+              WHERE id = $1 AND status = $2
+             RETURNING id),
+         h AS (
+             INSERT INTO lead_status_history (lead_id, from_status, to_status, cause)
+             SELECT u.id, t.from_status, t.to_status, t.cause
+               FROM u, unnest($10::text[], $11::text[], $12::text[]) WITH ORDINALITY AS t(from_status, to_status, cause, n)
+              ORDER BY t.n)
+         SELECT count(*) FROM u"
     );
-    let done = sqlx::query(&sql)
+    let from: Vec<&str> = transitions.iter().map(|t| t.from.as_str()).collect();
+    let to: Vec<&str> = transitions.iter().map(|t| t.to.as_str()).collect();
+    let cause: Vec<&str> = transitions.iter().map(|t| t.cause.as_str()).collect();
+    let updated: i64 = sqlx::query_scalar(&sql)
         .bind(id)
         .bind(expected.as_str())
         .bind(state.status.as_str())
@@ -185,21 +197,13 @@ pub async fn save(
         .bind(state.estimate_json())
         .bind(&state.name)
         .bind(state.last_inbound_at)
-        .execute(&mut *tx)
+        .bind(from)
+        .bind(to)
+        .bind(cause)
+        .fetch_one(&mut *tx)
         .await?;
-    if done.rows_affected() != 1 {
+    if updated != 1 {
         return Err(LeadError::Conflict { id, expected });
-    }
-    for t in transitions {
-        sqlx::query!(
-            "INSERT INTO lead_status_history (lead_id, from_status, to_status, cause) VALUES ($1, $2, $3, $4)",
-            id.uuid(),
-            t.from.as_str(),
-            t.to.as_str(),
-            t.cause,
-        )
-        .execute(&mut *tx)
-        .await?;
     }
     Ok(())
 }

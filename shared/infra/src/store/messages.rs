@@ -1,10 +1,9 @@
 //! The transcript: inbound and outbound messages, provider ids and delivery status.
 
 use super::text::{decode_error, text_enum};
-use inkline_core::conversation::{Content, Inbound, Recipient};
-use inkline_core::domain::MessageBody;
+use inkline_core::conversation::{Content, Recipient};
 use inkline_core::webhook::whatsapp::{Delivery, StatusUpdate};
-use sqlx::{PgConnection, PgExecutor, Row};
+use sqlx::{PgExecutor, Row};
 use uuid::Uuid;
 
 text_enum! {
@@ -73,7 +72,7 @@ pub(super) fn recipient_of(text: &str) -> Result<Recipient, sqlx::Error> {
         .ok_or_else(|| decode_error("Recipient", text))
 }
 
-fn inbound_kind_and_text(c: &Content) -> (&str, Option<String>) {
+pub(super) fn inbound_kind_and_text(c: &Content) -> (&str, Option<String>) {
     match c {
         Content::Text { body } => ("text", Some(body.clone())),
         Content::Image { caption, .. } => ("image", caption.clone()),
@@ -85,63 +84,6 @@ fn inbound_kind_and_text(c: &Content) -> (&str, Option<String>) {
         Content::Reaction { emoji } => ("reaction", emoji.clone()),
         Content::Other { kind } => (kind.as_str(), None),
     }
-}
-
-/// Stores an inbound message (its wamid is unique: a duplicate insert is ignored).
-pub async fn insert_inbound(
-    tx: &mut PgConnection,
-    artist_id: Uuid,
-    lead_id: Uuid,
-    wa_id: &str,
-    inbound: &Inbound,
-) -> Result<Uuid, sqlx::Error> {
-    let id = Uuid::now_v7();
-    let (kind, text) = inbound_kind_and_text(&inbound.content);
-    let body = serde_json::to_value(&inbound.content).unwrap_or_default();
-    sqlx::query(
-        "INSERT INTO messages (id, lead_id, artist_id, direction, recipient, wa_id, kind, text, body, provider_id, status, provider_at)
-         VALUES ($1, $2, $3, 'in', 'client', $4, $5, $6, $7, $8, 'received', $9)
-         ON CONFLICT (provider_id) WHERE provider_id IS NOT NULL DO NOTHING",
-    )
-    .bind(id)
-    .bind(lead_id)
-    .bind(artist_id)
-    .bind(wa_id)
-    .bind(kind)
-    .bind(text)
-    .bind(body)
-    .bind(&inbound.id)
-    .bind(inbound.at)
-    .execute(tx)
-    .await?;
-    Ok(id)
-}
-
-/// Stores an outbound message as queued; the sender fills in the wamid.
-pub async fn insert_outbound(
-    tx: &mut PgConnection,
-    id: Uuid,
-    artist_id: Uuid,
-    lead_id: Option<Uuid>,
-    recipient: Recipient,
-    wa_id: &str,
-    body: &MessageBody,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO messages (id, lead_id, artist_id, direction, recipient, wa_id, kind, text, body, status)
-         VALUES ($1, $2, $3, 'out', $4, $5, $6, $7, $8, 'queued')",
-    )
-    .bind(id)
-    .bind(lead_id)
-    .bind(artist_id)
-    .bind(recipient_text(recipient))
-    .bind(wa_id)
-    .bind(body.kind())
-    .bind(body.preview())
-    .bind(serde_json::to_value(body).unwrap_or_default())
-    .execute(tx)
-    .await?;
-    Ok(())
 }
 
 /// What the sender needs to know about an outbound message before sending it.

@@ -33,17 +33,26 @@ pub async fn insert(
     payload: &impl serde::Serialize,
     correlation_id: &str,
 ) -> Result<(), sqlx::Error> {
-    let payload = serde_json::to_value(payload).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     sqlx::query!(
         "INSERT INTO outbox (id, topic, payload, headers) VALUES ($1, $2, $3, $4)",
         id,
         topic,
-        &payload,
-        serde_json::json!({ "correlation_id": correlation_id }),
+        &self::payload(payload)?,
+        headers(correlation_id),
     )
     .execute(tx)
     .await?;
     Ok(())
+}
+
+/// A job as an outbox row's `payload`.
+pub(super) fn payload(job: &impl serde::Serialize) -> Result<serde_json::Value, sqlx::Error> {
+    serde_json::to_value(job).map_err(|e| sqlx::Error::Encode(Box::new(e)))
+}
+
+/// An outbox row's `headers`: what travels with the message besides its payload.
+pub(super) fn headers(correlation_id: &str) -> serde_json::Value {
+    serde_json::json!({ "correlation_id": correlation_id })
 }
 
 /// One unpublished row.
