@@ -247,16 +247,6 @@ async fn bursts_of_first_messages_from_many_new_clients_each_get_exactly_one_rep
     assert_eq!(env.unacked_total().await, 0);
 }
 
-fn pg_upstream() -> std::net::SocketAddr {
-    let url = url::Url::parse(&harness::env::pg_admin_url()).unwrap();
-    let host = url.host_str().unwrap_or("127.0.0.1");
-    let port = url.port().unwrap_or(5432);
-    std::net::ToSocketAddrs::to_socket_addrs(&(host, port))
-        .unwrap()
-        .next()
-        .unwrap()
-}
-
 #[tokio::test]
 async fn a_postgres_outage_of_90_seconds_mid_conversation_loses_nothing_and_dead_letters_nothing() {
     let outage = Duration::from_secs(
@@ -266,10 +256,8 @@ async fn a_postgres_outage_of_90_seconds_mid_conversation_loses_nothing_and_dead
             .unwrap_or(90),
     );
     let mut env = TestEnv::new().await;
-    let proxy = Proxy::start(pg_upstream()).await;
-    let mut through_proxy = url::Url::parse(&env.database_url).unwrap();
-    through_proxy.set_port(Some(proxy.addr.port())).unwrap();
-    through_proxy.set_host(Some("127.0.0.1")).unwrap();
+    let proxy = Proxy::start(harness::proxy::postgres_addr()).await;
+    let through_proxy = harness::proxy::through(&env.database_url, &proxy);
     // Default retry settings: the outage must not burn attempts.
     for (k, v) in [
         ("DATABASE_URL", through_proxy.to_string()),

@@ -25,6 +25,10 @@ pub async fn connect(cfg: &DbConfig) -> Result<PgPool, sqlx::Error> {
     PgPoolOptions::new()
         .max_connections(cfg.max_connections.max(1))
         .acquire_timeout(cfg.acquire_timeout)
+        // No ping before every use (a round trip per statement outside a transaction): a
+        // connection the server dropped fails its statement with an I/O error, which every caller
+        // treats as an outage (held and run again), and the pool discards it.
+        .test_before_acquire(false)
         .connect_with(options)
         .await
 }

@@ -63,17 +63,28 @@ pub async fn lock_or_create(
     artist_id: ArtistId,
     wa_id: &str,
 ) -> Result<(LeadRow, bool), LeadError> {
-    let created = sqlx::query!(
-        "INSERT INTO leads (id, artist_id, wa_id, status) VALUES ($1, $2, $3, $4) ON CONFLICT (artist_id, wa_id) DO NOTHING",
-        LeadId::new().uuid(),
-        artist_id.uuid(),
-        wa_id,
-        Status::New.as_str(),
-    )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected()
-        == 1;
+    // One round trip: the new lead (locked, as ours), or the existing one locked.
+    let row = sqlx::query(&format!(
+        "WITH ins AS (
+             INSERT INTO leads (id, artist_id, wa_id, status) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (artist_id, wa_id) DO NOTHING
+             RETURNING {COLS}, true AS created),
+         old AS (
+             SELECT {COLS}, false AS created FROM leads WHERE artist_id = $2 AND wa_id = $3 FOR UPDATE)
+         SELECT * FROM ins UNION ALL SELECT * FROM old"
+    ))
+    .bind(LeadId::new())
+    .bind(artist_id)
+    .bind(wa_id)
+    .bind(Status::New.as_str())
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(row) = row {
+        let created: bool = row.try_get("created")?;
+        return Ok((from_row(row)?, created));
+    }
+    // Another transaction created it after this statement's snapshot was taken (two first
+    // messages at once): it is committed now, so lock it.
     let row = sqlx::query(&format!(
         "SELECT {COLS} FROM leads WHERE artist_id = $1 AND wa_id = $2 FOR UPDATE"
     ))
@@ -81,7 +92,7 @@ pub async fn lock_or_create(
     .bind(wa_id)
     .fetch_one(&mut *tx)
     .await?;
-    Ok((from_row(row)?, created))
+    Ok((from_row(row)?, false))
 }
 
 /// Locks a lead by id.
