@@ -298,3 +298,46 @@ async fn the_standby_sender_takes_over_when_the_active_one_is_killed_keeping_pac
         "one client's order: {mine:?}"
     );
 }
+
+#[tokio::test]
+async fn read_receipts_take_no_message_slots() {
+    let mut env = TestEnv::new().await;
+    // 5/s configured: a message slot every 222 ms.
+    pacing(&mut env, 5.0, 0.0, 10).await;
+    queue(&env, 5, 0).await;
+    let mut tx = env.pool.begin().await.unwrap();
+    for i in 0..10 {
+        let job = inkline_core::jobs::WhatsAppJob::MarkRead {
+            artist_id: env.artist_id,
+            wamid: format!("wamid.IN{i}"),
+        };
+        let partition = inkline_core::jobs::partitions::of(env.artist_id);
+        infra::store::outbox::insert(&mut tx, Uuid::now_v7(), partition, &job, "reads")
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let _w = env.start_workers(&[Role::Relay, Role::Sender]).await;
+    let sent = env
+        .graph
+        .wait_for_sent(5, Duration::from_secs(30))
+        .await
+        .unwrap();
+    eventually("ten read receipts", Duration::from_secs(10), || async {
+        (env.graph.reads().len() == 10).then_some(())
+    })
+    .await;
+    let reads: Vec<_> = env.graph.reads().iter().map(|r| r.at).collect();
+    let read_span = *reads.iter().max().unwrap() - *reads.iter().min().unwrap();
+    let send_span = sent.last().unwrap().received_at - sent[0].received_at;
+    println!("5 messages over {send_span:?}, 10 read receipts over {read_span:?}");
+    // Paced as messages, the ten receipts queued behind the five messages would take 2.2 s.
+    assert!(
+        read_span < chrono::Duration::milliseconds(1000),
+        "read receipts were paced: {read_span:?}"
+    );
+    assert!(
+        send_span >= Duration::from_millis(4 * 200),
+        "messages are still paced: {send_span:?}"
+    );
+}

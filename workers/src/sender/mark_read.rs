@@ -1,10 +1,11 @@
-//! Read receipts (blue ticks) for inbound messages: idempotent at Meta, paced like a message,
-//! skipped while the artist cannot send.
+//! Read receipts (blue ticks) for inbound messages: idempotent at Meta, skipped while the artist
+//! cannot send. A read receipt is not a message: it does not take one of the number's message
+//! slots (docs/decisions.md, "Read receipts are not paced as messages"), but it waits while Meta
+//! has the number held after a throttle answer.
 
 use super::SenderHandler;
 use super::pacing::Wait;
 use infra::bus::{Outcome, Received};
-use inkline_core::sender::pacing::Limits;
 
 impl SenderHandler {
     /// Marks an inbound message read.
@@ -24,8 +25,7 @@ impl SenderHandler {
             tracing::debug!(%wamid, "artist cannot send now; read receipt skipped");
             return Ok(Outcome::Ack);
         };
-        let limits = Limits::from_config(&artist.config.pacing);
-        if let Wait::Later(d) = self.wait_for_slot(&artist, None, &limits).await {
+        if let Wait::Later(d) = self.wait_for_hold(&artist).await {
             return Ok(Outcome::Defer(d));
         }
         match self

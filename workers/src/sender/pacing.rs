@@ -23,32 +23,41 @@ pub(super) enum Wait {
 }
 
 impl SenderHandler {
-    /// Waits until the pair allows a message to `to` (for messages; None for read receipts) and
-    /// then until the number's next slot, which it reserves.
-    pub(super) async fn wait_for_slot(
-        &self,
-        artist: &Artist,
-        to: Option<&str>,
-        limits: &Limits,
-    ) -> Wait {
+    /// Waits while Meta has the number held after a throttle answer (for calls that take no
+    /// message slot).
+    pub(super) async fn wait_for_hold(&self, artist: &Artist) -> Wait {
         let pn = &artist.config.phone_number_id;
-        if let Some(to) = to {
-            loop {
-                let now = chrono::Utc::now();
-                let ready = self.pacer().pair_ready_at(pn, to, now, limits);
-                let wait = pacer::until(ready, now).to_std().unwrap_or_default();
-                if wait.is_zero() {
-                    break;
-                }
-                if wait > LONGEST_WAIT {
-                    return Wait::Later(wait);
-                }
-                metrics()
-                    .send_throttled
-                    .with_label_values(&["pair_pacing"])
-                    .inc();
-                tokio::time::sleep(wait).await;
+        let now = chrono::Utc::now();
+        let Some(until) = self.pacer().held_until(pn, now) else {
+            return Wait::Done;
+        };
+        let wait = pacer::until(until, now).to_std().unwrap_or_default();
+        if wait > LONGEST_WAIT {
+            return Wait::Later(wait);
+        }
+        tokio::time::sleep(wait).await;
+        Wait::Done
+    }
+
+    /// Waits until the pair allows a message to `to`, then until the number's next slot, which
+    /// it reserves.
+    pub(super) async fn wait_for_slot(&self, artist: &Artist, to: &str, limits: &Limits) -> Wait {
+        let pn = &artist.config.phone_number_id;
+        loop {
+            let now = chrono::Utc::now();
+            let ready = self.pacer().pair_ready_at(pn, to, now, limits);
+            let wait = pacer::until(ready, now).to_std().unwrap_or_default();
+            if wait.is_zero() {
+                break;
             }
+            if wait > LONGEST_WAIT {
+                return Wait::Later(wait);
+            }
+            metrics()
+                .send_throttled
+                .with_label_values(&["pair_pacing"])
+                .inc();
+            tokio::time::sleep(wait).await;
         }
         loop {
             let now = chrono::Utc::now();
@@ -86,9 +95,7 @@ impl SenderHandler {
                     .inc();
                 continue;
             }
-            if let Some(to) = to {
-                p.count_pair(pn, to, sent_at, limits);
-            }
+            p.count_pair(pn, to, sent_at, limits);
             return Wait::Done;
         }
     }

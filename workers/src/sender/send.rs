@@ -128,7 +128,7 @@ impl SenderHandler {
         let started = Instant::now();
         let mut poll = Duration::from_millis(50);
         loop {
-            if let Wait::Later(d) = self.wait_for_slot(artist, Some(&job.to), limits).await {
+            if let Wait::Later(d) = self.wait_for_slot(artist, &job.to, limits).await {
                 return Ok(Err(self.defer(job, d).await?));
             }
             let later = match messages::claim(pool, job.message_id, LEASE_SECS).await? {

@@ -14,6 +14,8 @@ pub struct Pacer {
     pairs: HashMap<String, DateTime<Utc>>,
     /// When each number actually sent within the last second.
     released: HashMap<String, VecDeque<DateTime<Utc>>>,
+    /// Until when Meta asked each number to slow down.
+    holds: HashMap<String, DateTime<Utc>>,
 }
 
 fn pair(number: &str, to: &str) -> String {
@@ -83,6 +85,14 @@ impl Pacer {
     pub fn hold_number(&mut self, number: &str, until: DateTime<Utc>) {
         let tat = self.numbers.entry(number.to_owned()).or_insert(until);
         *tat = (*tat).max(until);
+        let held = self.holds.entry(number.to_owned()).or_insert(until);
+        *held = (*held).max(until);
+    }
+
+    /// Until when the number is held after a throttle answer, if it still is at `now` (calls that
+    /// are not messages, like read receipts, wait for this and nothing else).
+    pub fn held_until(&self, number: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.holds.get(number).copied().filter(|until| *until > now)
     }
 
     /// Meta said the pair is over its rate (131056): nothing goes to `to` before `until`.
@@ -100,11 +110,12 @@ impl Pacer {
         let recent = now - Duration::seconds(1);
         self.released
             .retain(|_, sent| sent.back().is_some_and(|at| *at > recent));
+        self.holds.retain(|_, until| *until > now);
     }
 
     /// Numbers and pairs currently remembered.
     pub fn len(&self) -> usize {
-        self.numbers.len() + self.pairs.len() + self.released.len()
+        self.numbers.len() + self.pairs.len() + self.released.len() + self.holds.len()
     }
 
     /// Nothing remembered.
@@ -186,7 +197,10 @@ mod tests {
         assert_eq!(p.pair_ready_at("n", "a", now, &l), t(5_000));
         assert_eq!(p.pair_ready_at("n", "b", now, &l), now);
         assert_eq!(p.reserve("n", now, &l), now);
+        assert_eq!(p.held_until("n", now), None);
         p.hold_number("n", t(2_000));
+        assert_eq!(p.held_until("n", now), Some(t(2_000)));
+        assert_eq!(p.held_until("n", t(2_000)), None);
         assert_eq!(p.next_slot("n", now), t(2_000));
         assert_eq!(p.next_slot("m", now), now);
         assert_eq!(p.reserve("n", now, &l), t(2_000));
