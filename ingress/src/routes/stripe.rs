@@ -39,8 +39,9 @@ pub async fn receive(
         StatusCode::BAD_REQUEST,
     )?;
     // Held (and counted against INGRESS_MAX_BUFFERED) until the publish is confirmed.
-    let held = body::read(&state, SOURCE, &headers, raw).await?;
-    let bytes = held.bytes.clone();
+    let (bytes, budget) = body::read(&state, SOURCE, &headers, raw)
+        .await?
+        .into_parts();
     if let Err(e) = verify_stripe(
         secret.expose().as_bytes(),
         Some(sig),
@@ -60,8 +61,8 @@ pub async fn receive(
         &state,
         SOURCE,
         INBOUND_STRIPE,
-        bytes,
-        body::correlation_id(&headers),
+        (bytes, budget),
+        body::correlation(&headers),
     )
     .await
 }

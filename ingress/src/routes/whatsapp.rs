@@ -56,8 +56,9 @@ pub async fn receive(
         StatusCode::FORBIDDEN,
     )?;
     // Held (and counted against INGRESS_MAX_BUFFERED) until the publish is confirmed.
-    let held = body::read(&state, SOURCE, &headers, raw).await?;
-    let bytes = held.bytes.clone();
+    let (bytes, budget) = body::read(&state, SOURCE, &headers, raw)
+        .await?
+        .into_parts();
     if let Err(e) = verify_whatsapp(
         state.cfg.whatsapp_app_secret.expose().as_bytes(),
         Some(sig),
@@ -75,8 +76,8 @@ pub async fn receive(
         &state,
         SOURCE,
         INBOUND_WHATSAPP,
-        bytes,
-        body::correlation_id(&headers),
+        (bytes, budget),
+        body::correlation(&headers),
     )
     .await
 }

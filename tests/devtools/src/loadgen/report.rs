@@ -153,10 +153,18 @@ impl Summary {
             "  latency      p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms (inbound → reply, {} replies)\n",
             l.p50_ms, l.p90_ms, l.p99_ms, l.max_ms, l.count
         ));
-        for r in &self.send_rates {
+        // The busiest numbers (a flooded one is the figure); the rest summed up.
+        for r in self.send_rates.iter().take(3) {
             s.push_str(&format!(
                 "  sent from    {}: {} messages in {:.1} s, {:.1} msg/s\n",
                 r.phone_number_id, r.messages, r.seconds, r.per_s
+            ));
+        }
+        if let Some(rest) = self.send_rates.get(3..).filter(|r| !r.is_empty()) {
+            s.push_str(&format!(
+                "  sent from    {} more numbers: {} messages\n",
+                rest.len(),
+                rest.iter().map(|r| r.messages).sum::<u64>()
             ));
         }
         let a = &self.ack_latency;
