@@ -2,7 +2,9 @@
 //! answers 2xx only once the broker has the message. No database.
 
 pub mod error;
+pub mod ids;
 pub mod json_depth;
+pub mod json_syntax;
 pub mod routes;
 pub mod server;
 pub mod shed;

@@ -192,6 +192,7 @@ async fn spawn_fleet_runs_the_real_binaries_and_reports_their_memory() {
             amqp_base: harness::env::amqp_base(),
             worker_processes: vec![vec!["conversation".into(), "relay".into(), "sender".into()]],
             keep: false,
+            seed: None,
         }),
         app_secret: "spawned-secret".into(),
         phone_number_id: "100000000000001".into(),

@@ -3,13 +3,17 @@
 
 use crate::IngressState;
 use crate::error::EdgeError;
+use crate::ids;
 use crate::json_depth::{self, MAX_JSON_DEPTH};
+use crate::json_syntax;
 use axum::body::Body;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
 use futures::StreamExt;
-use infra::bus::message::H_RECEIVED_AT;
+use infra::bus::message::{H_CORRELATION, H_RECEIVED_AT, H_TRACEPARENT};
 use infra::bus::{Outgoing, PublishError};
 use infra::metrics::metrics;
+use std::collections::BTreeMap;
 use tokio::sync::OwnedSemaphorePermit;
 
 /// A refused webhook: counted by source and reason, answered with `status` and the reason as code.
@@ -75,7 +79,25 @@ pub const UNBUDGETED: usize = 64 * 1024;
 #[derive(Debug)]
 pub struct HeldBody {
     pub bytes: bytes::Bytes,
-    _budget: OwnedSemaphorePermit,
+    budget: OwnedSemaphorePermit,
+}
+
+/// The share of `INGRESS_MAX_BUFFERED` a body holds, released when dropped.
+#[derive(Debug)]
+pub struct Budget {
+    _permit: OwnedSemaphorePermit,
+}
+
+impl HeldBody {
+    /// The bytes, and the budget to hold until they are no longer needed (after the publish).
+    pub fn into_parts(self) -> (bytes::Bytes, Budget) {
+        (
+            self.bytes,
+            Budget {
+                _permit: self.budget,
+            },
+        )
+    }
 }
 
 /// Reads at most `INGRESS_MAX_BODY` bytes (413 beyond) within `INGRESS_BODY_TIMEOUT_MS` of the
@@ -109,11 +131,10 @@ pub async fn read(
         )
         .closing()
     };
-    if let Some(len) = headers
+    let announced = headers
         .get(axum::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
-        && len > limit
-    {
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if announced.is_some_and(|len| len > limit) {
         return Err(too_big());
     }
     let collect = async {
@@ -123,7 +144,8 @@ pub async fn read(
             .try_acquire_many_owned(0)
             .map_err(|_| over_budget())?;
         let mut stream = body.into_data_stream();
-        let mut buf = bytes::BytesMut::new();
+        // One allocation for an ordinary body; a promise of more is believed up to UNBUDGETED only.
+        let mut buf = bytes::BytesMut::with_capacity(announced.unwrap_or(0).min(UNBUDGETED));
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|e| {
                 reject(
@@ -153,7 +175,7 @@ pub async fn read(
         }
         Ok(HeldBody {
             bytes: buf.freeze(),
-            _budget: budget,
+            budget,
         })
     };
     match tokio::time::timeout(timeout, collect).await {
@@ -183,14 +205,18 @@ pub fn require_json(
         .and_then(|v| v.to_str().ok())
         && !ct
             .trim()
-            .to_ascii_lowercase()
-            .starts_with("application/json")
+            .get(..16)
+            .is_some_and(|t| t.eq_ignore_ascii_case("application/json"))
     {
         return reject(
             "unsupported_media_type",
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "expected application/json",
         );
+    }
+    // The one pass every good body takes; a refusal is then explained by the checks in order.
+    if json_syntax::is_valid(raw, MAX_JSON_DEPTH) {
+        return Ok(());
     }
     if std::str::from_utf8(raw).is_err() {
         return reject(
@@ -206,46 +232,63 @@ pub fn require_json(
             &format!("JSON nested deeper than {MAX_JSON_DEPTH} levels"),
         );
     }
-    if serde_json::from_slice::<serde::de::IgnoredAny>(raw).is_err() {
-        return reject(
-            "invalid_json",
-            StatusCode::BAD_REQUEST,
-            "body is not valid JSON",
+    // Never reached while json_syntax agrees with serde_json (its tests check that it does).
+    if serde_json::from_slice::<serde::de::IgnoredAny>(raw).is_ok() {
+        tracing::error!(
+            source,
+            "json_syntax refused a body serde_json parses; accepting it"
         );
+        return Ok(());
     }
-    Ok(())
+    reject(
+        "invalid_json",
+        StatusCode::BAD_REQUEST,
+        "body is not valid JSON",
+    )
 }
 
-/// The correlation id of a request: a sane `X-Correlation-Id` header or a new one.
-pub fn correlation_id(headers: &HeaderMap) -> String {
-    headers
-        .get("x-correlation-id")
+/// The correlation id of a request and its `traceparent`: a sane `X-Correlation-Id` header, or a
+/// new id.
+pub fn correlation(headers: &HeaderMap) -> (String, String) {
+    match headers
+        .get(H_CORRELATION)
         .and_then(|v| v.to_str().ok())
         .filter(|v| {
             !v.is_empty()
                 && v.len() <= 64
                 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        })
-        .map(str::to_owned)
-        .unwrap_or_else(infra::telemetry::new_correlation_id)
+        }) {
+        Some(given) => (given.to_owned(), infra::telemetry::traceparent_for(given)),
+        None => ids::new_correlation(),
+    }
 }
 
-/// Publishes the raw body and answers 200 only after the broker's confirm (503 otherwise).
+/// Publishes the raw body and answers 200 only after the broker's confirm (503 otherwise). The
+/// body's budget is released only once the broker has answered.
 pub async fn publish(
     state: &IngressState,
     source: &'static str,
     queue: &str,
-    raw: bytes::Bytes,
-    cid: String,
-) -> Result<axum::Json<serde_json::Value>, EdgeError> {
-    let msg = Outgoing::json(cid.clone(), raw.to_vec(), &cid)
-        .header(H_RECEIVED_AT, chrono::Utc::now().to_rfc3339());
+    (raw, _budget): (bytes::Bytes, Budget),
+    (cid, traceparent): (String, String),
+) -> Result<Response, EdgeError> {
+    // The headers `Outgoing::json` sets, without its per-message random id from the OS.
+    let msg = Outgoing {
+        message_id: cid.clone(),
+        content_type: "application/json",
+        // No copy: the body's only owner hands its buffer over.
+        payload: Vec::from(raw),
+        headers: BTreeMap::from([
+            (H_CORRELATION.to_owned(), cid.clone()),
+            (H_TRACEPARENT.to_owned(), traceparent),
+            (H_RECEIVED_AT.to_owned(), ids::received_at()),
+        ]),
+        expiration_ms: None,
+    };
     match state.bus.publish(queue, &msg).await {
         Ok(()) => {
             tracing::debug!(correlation_id = %cid, queue, "webhook accepted");
-            Ok(axum::Json(
-                serde_json::json!({"status": "accepted", "correlation_id": cid}),
-            ))
+            Ok(accepted(&cid))
         }
         Err(e) => {
             tracing::warn!(correlation_id = %cid, error = %e, "could not publish webhook; answering 503");
@@ -261,5 +304,56 @@ pub async fn publish(
                 message,
             ))
         }
+    }
+}
+
+/// `{"correlation_id": CID, "status": "accepted"}`, written directly (the id is `[A-Za-z0-9-]`).
+fn accepted(cid: &str) -> Response {
+    let mut body = String::with_capacity(cid.len() + 42);
+    body.push_str(r#"{"correlation_id":""#);
+    body.push_str(cid);
+    body.push_str(r#"","status":"accepted"}"#);
+    let mut resp = Response::new(Body::from(body));
+    resp.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[tokio::test]
+    async fn the_accepted_answer_is_what_serde_json_writes() {
+        let resp = accepted("0193a0b1-aaaa-7bbb-8ccc-0123456789ab");
+        assert_eq!(
+            resp.headers()[axum::http::header::CONTENT_TYPE],
+            "application/json"
+        );
+        let body = axum::body::to_bytes(resp.into_body(), 1024).await.unwrap();
+        let expected = serde_json::to_vec(&serde_json::json!({
+            "status": "accepted",
+            "correlation_id": "0193a0b1-aaaa-7bbb-8ccc-0123456789ab",
+        }))
+        .unwrap();
+        assert_eq!(body, expected);
+    }
+
+    #[test]
+    fn a_sane_correlation_header_is_kept_and_traced() {
+        let mut h = HeaderMap::new();
+        h.insert(H_CORRELATION, HeaderValue::from_static("abc-123"));
+        let (cid, tp) = correlation(&h);
+        assert_eq!(cid, "abc-123");
+        assert!(
+            tp.starts_with("00-00000000000000000000000000abc123-"),
+            "{tp}"
+        );
+        h.insert(H_CORRELATION, HeaderValue::from_static("no spaces please"));
+        let (cid, _) = correlation(&h);
+        assert_eq!(uuid::Uuid::parse_str(&cid).unwrap().get_version_num(), 7);
     }
 }

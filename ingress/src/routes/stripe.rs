@@ -3,9 +3,8 @@
 use super::body;
 use crate::IngressState;
 use crate::error::EdgeError;
-use axum::body::Body;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use infra::bus::topology::INBOUND_STRIPE;
 use infra::metrics::metrics;
@@ -15,9 +14,11 @@ use inkline_core::webhook::signature::{STRIPE_TOLERANCE_SECS, verify_stripe};
 /// before the body is read), or on a bad or stale signature; then JSON check, publish, 200.
 pub async fn receive(
     State(state): State<IngressState>,
-    headers: HeaderMap,
-    raw: Body,
+    req: Request,
 ) -> Result<impl IntoResponse, EdgeError> {
+    // The request taken apart, not the headers cloned by an extractor.
+    let (parts, raw) = req.into_parts();
+    let headers = &parts.headers;
     const SOURCE: &str = "stripe";
     metrics()
         .webhooks_received
@@ -32,15 +33,10 @@ pub async fn receive(
         )
         .closing());
     };
-    let sig = body::require_signature(
-        SOURCE,
-        &headers,
-        "Stripe-Signature",
-        StatusCode::BAD_REQUEST,
-    )?;
+    let sig =
+        body::require_signature(SOURCE, headers, "Stripe-Signature", StatusCode::BAD_REQUEST)?;
     // Held (and counted against INGRESS_MAX_BUFFERED) until the publish is confirmed.
-    let held = body::read(&state, SOURCE, &headers, raw).await?;
-    let bytes = held.bytes.clone();
+    let (bytes, budget) = body::read(&state, SOURCE, headers, raw).await?.into_parts();
     if let Err(e) = verify_stripe(
         secret.expose().as_bytes(),
         Some(sig),
@@ -55,13 +51,13 @@ pub async fn receive(
             e.to_string(),
         ));
     }
-    body::require_json(SOURCE, &headers, &bytes)?;
+    body::require_json(SOURCE, headers, &bytes)?;
     body::publish(
         &state,
         SOURCE,
         INBOUND_STRIPE,
-        bytes,
-        body::correlation_id(&headers),
+        (bytes, budget),
+        body::correlation(headers),
     )
     .await
 }

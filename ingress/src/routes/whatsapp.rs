@@ -3,9 +3,8 @@
 use super::body;
 use crate::IngressState;
 use crate::error::EdgeError;
-use axum::body::Body;
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Query, Request, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use infra::bus::topology::INBOUND_WHATSAPP;
 use infra::metrics::metrics;
@@ -41,9 +40,11 @@ pub async fn handshake(
 /// body, then verify the signature over the raw body, check it is JSON, publish, then 200.
 pub async fn receive(
     State(state): State<IngressState>,
-    headers: HeaderMap,
-    raw: Body,
+    req: Request,
 ) -> Result<impl IntoResponse, EdgeError> {
+    // The request taken apart, not the headers cloned by an extractor.
+    let (parts, raw) = req.into_parts();
+    let headers = &parts.headers;
     const SOURCE: &str = "whatsapp";
     metrics()
         .webhooks_received
@@ -51,13 +52,12 @@ pub async fn receive(
         .inc();
     let sig = body::require_signature(
         SOURCE,
-        &headers,
+        headers,
         "X-Hub-Signature-256",
         StatusCode::FORBIDDEN,
     )?;
     // Held (and counted against INGRESS_MAX_BUFFERED) until the publish is confirmed.
-    let held = body::read(&state, SOURCE, &headers, raw).await?;
-    let bytes = held.bytes.clone();
+    let (bytes, budget) = body::read(&state, SOURCE, headers, raw).await?.into_parts();
     if let Err(e) = verify_whatsapp(
         state.cfg.whatsapp_app_secret.expose().as_bytes(),
         Some(sig),
@@ -70,13 +70,13 @@ pub async fn receive(
             e.to_string(),
         ));
     }
-    body::require_json(SOURCE, &headers, &bytes)?;
+    body::require_json(SOURCE, headers, &bytes)?;
     body::publish(
         &state,
         SOURCE,
         INBOUND_WHATSAPP,
-        bytes,
-        body::correlation_id(&headers),
+        (bytes, budget),
+        body::correlation(headers),
     )
     .await
 }

@@ -33,20 +33,34 @@ impl Expiry {
 }
 
 /// The phase of one connection, moved by its socket reader and its service, watched by its task.
+///
+/// The watcher sleeps until the earliest moment a deadline can pass and looks again then; a phase
+/// change wakes it only when it brings a deadline earlier than that (a head after a long idle
+/// stretch). So a stream of keep-alive requests costs no wake-up per request.
 #[derive(Debug)]
 pub struct PhaseClock {
-    phase: Mutex<Phase>,
+    state: Mutex<State>,
     changed: Notify,
     header_timeout: Duration,
     idle_timeout: Duration,
+}
+
+#[derive(Debug)]
+struct State {
+    phase: Phase,
+    /// When the watcher looks next (None: it is not asleep on a deadline).
+    wakes_at: Option<Instant>,
 }
 
 impl PhaseClock {
     /// A new connection: its first request head is due within `header_timeout`.
     pub fn new(header_timeout: Duration, idle_timeout: Duration) -> Self {
         PhaseClock {
-            phase: Mutex::new(Phase::Head {
-                since: Instant::now(),
+            state: Mutex::new(State {
+                phase: Phase::Head {
+                    since: Instant::now(),
+                },
+                wakes_at: None,
             }),
             changed: Notify::new(),
             header_timeout,
@@ -54,57 +68,88 @@ impl PhaseClock {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Phase> {
+    fn lock(&self) -> MutexGuard<'_, State> {
         // The lock is never held across a panic point that matters; take the value regardless.
-        self.phase.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Enters `phase`; wakes the watcher if it now has a deadline before the watcher looks.
+    fn enter(&self, mut state: MutexGuard<'_, State>, phase: Phase) {
+        state.phase = phase;
+        let sooner = match (self.deadline_of(phase), state.wakes_at) {
+            (Some((at, _)), Some(wake)) => at < wake,
+            (_, None) => true,
+            (None, Some(_)) => false,
+        };
+        drop(state);
+        if sooner {
+            self.changed.notify_one();
+        }
     }
 
     /// Bytes arrived: on an idle connection they start a request head, due within the header timeout.
     pub fn bytes_read(&self) {
-        let mut phase = self.lock();
-        if let Phase::Idle { .. } = *phase {
-            *phase = Phase::Head {
-                since: Instant::now(),
-            };
-            drop(phase);
-            self.changed.notify_one();
+        let state = self.lock();
+        if let Phase::Idle { .. } = state.phase {
+            self.enter(
+                state,
+                Phase::Head {
+                    since: Instant::now(),
+                },
+            );
         }
     }
 
     /// A complete head reached the service.
     pub fn request_started(&self) {
-        *self.lock() = Phase::Busy;
+        let state = self.lock();
+        self.enter(state, Phase::Busy);
     }
 
     /// The service answered: the connection is idle until the next byte.
     pub fn request_finished(&self) {
-        *self.lock() = Phase::Idle {
-            since: Instant::now(),
-        };
-        self.changed.notify_one();
+        let state = self.lock();
+        self.enter(
+            state,
+            Phase::Idle {
+                since: Instant::now(),
+            },
+        );
     }
 
-    /// When the current phase runs out, and which timeout that is (None while busy).
-    fn deadline(&self) -> Option<(Instant, Expiry)> {
-        match *self.lock() {
+    fn deadline_of(&self, phase: Phase) -> Option<(Instant, Expiry)> {
+        match phase {
             Phase::Head { since } => Some((since + self.header_timeout, Expiry::Header)),
             Phase::Busy => None,
             Phase::Idle { since } => Some((since + self.idle_timeout, Expiry::Idle)),
         }
     }
 
+    /// When the current phase runs out, and which timeout that is (None while busy).
+    #[cfg(test)]
+    fn deadline(&self) -> Option<(Instant, Expiry)> {
+        self.deadline_of(self.lock().phase)
+    }
+
     /// Resolves once the connection has stayed in one phase past that phase's timeout.
     pub async fn expired(&self) -> Expiry {
+        // While busy, the earliest any later phase can run out (it starts now at the soonest).
+        let shortest = self.header_timeout.min(self.idle_timeout);
         loop {
-            match self.deadline() {
-                Some((at, why)) if at <= Instant::now() => return why,
-                Some((at, _)) => {
-                    tokio::select! {
-                        () = tokio::time::sleep_until(at) => {}
-                        () = self.changed.notified() => {}
-                    }
-                }
-                None => self.changed.notified().await,
+            let wake = {
+                let mut state = self.lock();
+                let now = Instant::now();
+                let wake = match self.deadline_of(state.phase) {
+                    Some((at, why)) if at <= now => return why,
+                    Some((at, _)) => at,
+                    None => now + shortest,
+                };
+                state.wakes_at = Some(wake);
+                wake
+            };
+            tokio::select! {
+                () = tokio::time::sleep_until(wake) => {}
+                () = self.changed.notified() => {}
             }
         }
     }

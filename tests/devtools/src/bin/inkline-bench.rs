@@ -3,7 +3,8 @@
 //!
 //! - `confirm-ceiling`: raw lapin publish-with-confirms rate to the same quorum queue the ingress
 //!   publishes to, with the same message size and headers, on one confirm channel with N
-//!   publishes in flight (the ingress's own design), on a fresh vhost.
+//!   publishes in flight (the ingress's own design), on a fresh vhost (`--queue-max-length`: the
+//!   queue's `QUEUE_MAX_LENGTH`, so a long run is not cut short by a full queue's nacks).
 //! - `worker-drain`: preloads `inbound.whatsapp` of a fresh database + vhost with scripted client
 //!   messages, starts `inkline-worker conversation`, and times how fast it drains them. Keeps the
 //!   database (named in the output) for the pgbench comparison; `teardown NAME` removes it.
@@ -159,10 +160,21 @@ fn sample_message(n: u64) -> Outgoing {
 async fn confirm_ceiling(f: &HashMap<String, String>) -> Res<serde_json::Value> {
     let concurrency: usize = get(f, "concurrency", 64).clamp(1, 4096);
     let seconds: f64 = get(f, "seconds", 10.0f64).clamp(1.0, 300.0);
+    // A long run fills the production-sized queue (nobody consumes here): the ingress run it is
+    // compared with gets the same QUEUE_MAX_LENGTH.
+    let limits = infra::config::QueueLimits {
+        work: get(
+            f,
+            "queue-max-length",
+            infra::config::QueueLimits::DEFAULT_WORK,
+        )
+        .clamp(1, 100_000_000),
+        ..infra::config::QueueLimits::default()
+    };
     let w = World::create(f, false).await?;
     let result = async {
         let conn = Connection::connect(&w.amqp_url(), ConnectionProperties::default()).await?;
-        topology::declare(&conn, &infra::config::QueueLimits::default()).await?;
+        topology::declare(&conn, &limits).await?;
         let ch = conn.create_channel().await?;
         ch.confirm_select(ConfirmSelectOptions::default()).await?;
         let size = sample_message(0).payload.len();
@@ -204,6 +216,7 @@ async fn confirm_ceiling(f: &HashMap<String, String>) -> Res<serde_json::Value> 
         Res::Ok(serde_json::json!({
             "bench": "confirm-ceiling", "confirmed": n, "failed": failed.load(Ordering::Relaxed),
             "seconds": secs, "rate_per_s": n as f64 / secs, "message_bytes": size, "concurrency": concurrency,
+            "queue_max_length": limits.work,
         }))
     }
     .await;

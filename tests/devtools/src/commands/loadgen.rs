@@ -99,6 +99,17 @@ pub struct Options {
     /// the next COUNT sends fail with STATUS (429 or 5xx).
     #[arg(long = "storm")]
     pub storms: Vec<crate::loadgen::Storm>,
+    /// With --spawn-fleet: before the fleet starts, fill the database with this many leads of
+    /// clients loadgen never plays (numbers `31…`), spread over --seed-artists artists, with
+    /// --seed-messages-per-lead transcript rows each (the cost-growth benchmark).
+    #[arg(long, requires = "spawn_fleet")]
+    pub seed_leads: Option<usize>,
+    /// With --seed-leads: artists in the database in all (the run's --artists among them).
+    #[arg(long, default_value_t = 100, requires = "seed_leads")]
+    pub seed_artists: usize,
+    /// With --seed-leads: messages per seeded lead (inbound and outbound alternately).
+    #[arg(long, default_value_t = 3, requires = "seed_leads")]
+    pub seed_messages_per_lead: usize,
     /// Exit 0 even when replies are missing or duplicated.
     #[arg(long)]
     pub allow_unclean: bool,
@@ -117,6 +128,11 @@ impl Options {
                 amqp_base: self.amqp_base.clone(),
                 worker_processes: worker_processes(&self.worker_process),
                 keep: self.keep_fleet,
+                seed: self.seed_leads.map(|leads| loadgen::Seed {
+                    leads,
+                    artists: self.seed_artists.max(self.artists),
+                    messages_per_lead: self.seed_messages_per_lead,
+                }),
             })
         } else {
             let Some(url) = self.ingress_url.clone() else {

@@ -38,6 +38,8 @@ pub struct FleetOptions {
     pub worker_processes: Vec<Vec<String>>,
     /// Keep the database and vhost afterwards (for inspection).
     pub keep: bool,
+    /// Fill the fresh database with other artists' leads and messages before the fleet starts.
+    pub seed: Option<super::Seed>,
 }
 
 /// Everything one run needs.
@@ -211,6 +213,32 @@ impl Config {
             (1..=100).contains(&self.artists),
             "--artists must be 1..=100".into(),
         )?;
+        range(
+            super::presign::count(self) <= super::presign::MAX_PRESIGNED,
+            format!(
+                "a run builds every webhook it can send before it starts: at most {} \
+                 (--clients × --messages-per-client, or --rate × --duration clients); lower them",
+                super::presign::MAX_PRESIGNED
+            ),
+        )?;
+        if let Target::Spawn(FleetOptions {
+            seed: Some(seed), ..
+        }) = &self.target
+        {
+            use super::seed::{MAX_SEED_ARTISTS, MAX_SEED_LEADS, MAX_SEED_MESSAGES_PER_LEAD};
+            range(
+                seed.leads <= MAX_SEED_LEADS,
+                format!("--seed-leads must be at most {MAX_SEED_LEADS}"),
+            )?;
+            range(
+                (1..=MAX_SEED_ARTISTS).contains(&seed.artists),
+                format!("--seed-artists must be 1..={MAX_SEED_ARTISTS}"),
+            )?;
+            range(
+                seed.messages_per_lead <= MAX_SEED_MESSAGES_PER_LEAD,
+                format!("--seed-messages-per-lead must be at most {MAX_SEED_MESSAGES_PER_LEAD}"),
+            )?;
+        }
         Ok(())
     }
 
@@ -298,6 +326,23 @@ mod tests {
         c.messages_per_client = 3;
         c.pacing = Pacing::Rate(0.0);
         assert!(c.validate().is_err());
+        c.pacing = Pacing::Concurrency(10);
+        c.clients = 100_000;
+        c.messages_per_client = 14;
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("before it starts"),
+            "1.4 M webhooks are more than a run builds ahead"
+        );
+        c.pacing = Pacing::Rate(100.0);
+        assert!(
+            c.validate().is_ok(),
+            "100 msg/s for 5 s reaches 501 clients"
+        );
+        c.clients = 2;
+        c.messages_per_client = 3;
         assert_eq!(c.wa_id(12), "490000070000012");
         assert!(c.wa_id(999_999).chars().all(|ch| ch.is_ascii_digit()));
     }

@@ -1,11 +1,13 @@
-//! Driving the clients: signed webhook posts (with Meta-like retries), open-loop pacing at a fixed
-//! rate or closed-loop concurrency, and the final tally.
+//! Driving the clients: presigned webhook posts (with Meta-like retries), open-loop pacing at a
+//! fixed rate or closed-loop concurrency, and the final tally.
 
 use super::config::{Config, Pacing};
+use super::http1::{self, PostError};
+use super::presign::{self, Presigned};
 use super::report::{Latency, Summary};
-use super::script::{Plan, plan, turn_time};
+use super::script::{Plan, plan};
 use super::tracker::{self, Tracker, TurnState};
-use fakes::{FakeGraph, payloads};
+use fakes::FakeGraph;
 use inkline_core::domain::ArtistConfig;
 use std::collections::{BTreeMap, VecDeque};
 use std::io::Write;
@@ -45,13 +47,10 @@ impl Counters {
 #[derive(Clone)]
 struct Ctx {
     cfg: Arc<Config>,
-    url: Arc<str>,
-    /// The phone number id of each artist (client c talks to artist c mod len).
-    numbers: Arc<Vec<String>>,
-    http: reqwest::Client,
+    http: Arc<http1::Client>,
     plans: Arc<Vec<Arc<Plan>>>,
-    wa_ids: Arc<Vec<String>>,
-    base: chrono::DateTime<chrono::Utc>,
+    /// Every webhook the run can send, signed before the clock started.
+    webhooks: Arc<Presigned>,
     tracker: Tracker,
     counters: Arc<Counters>,
     ready: mpsc::UnboundedSender<usize>,
@@ -71,37 +70,19 @@ pub fn webhook_url(ingress: &str) -> String {
 impl Ctx {
     /// Posts turn `k` of `client`, retrying like Meta does on non-200 (bounded). True once acked.
     async fn send_turn(&self, client: usize, k: usize) -> bool {
-        let (Some(plan), Some(wa_id)) = (self.plans.get(client), self.wa_ids.get(client)) else {
+        let Some(webhook) = self.webhooks.get(client, k) else {
+            // Not reachable by construction (see `presign::reachable_clients`); said if it happens.
+            self.counters.error("not_presigned".to_owned());
             return false;
         };
-        let Some(turn) = plan.turns.get(k) else {
-            return false;
-        };
-        let wamid = format!("wamid.LG{}.{client}.{k}", self.cfg.run_tag);
-        let name = format!("Load Client {client}");
-        let ts = turn_time(self.base, k).timestamp();
-        let number = self
-            .numbers
-            .get(client % self.numbers.len().max(1))
-            .map_or("", String::as_str);
-        let body = bytes::Bytes::from(payloads::text(number, wa_id, &name, &wamid, ts, turn.text));
-        let sig =
-            inkline_core::webhook::signature::sign_whatsapp(self.cfg.app_secret.as_bytes(), &body);
         self.counters.sent.fetch_add(1, Ordering::Relaxed);
         self.tracker.mark_sent(client, k, Instant::now());
         for attempt in 0..self.cfg.max_attempts {
             self.counters.attempts.fetch_add(1, Ordering::Relaxed);
             let t0 = Instant::now();
-            let res = self
-                .http
-                .post(&*self.url)
-                .header("content-type", "application/json")
-                .header("x-hub-signature-256", &sig)
-                .body(body.clone())
-                .send()
-                .await;
+            let res = self.http.post(&webhook.request).await;
             let retryable = match res {
-                Ok(resp) if resp.status().as_u16() == 200 => {
+                Ok(200) => {
                     let us = u64::try_from(t0.elapsed().as_micros()).unwrap_or(u64::MAX);
                     self.counters
                         .ack_us
@@ -116,18 +97,15 @@ impl Ctx {
                     }
                     return true;
                 }
-                Ok(resp) => {
-                    let code = resp.status().as_u16();
+                Ok(code) => {
                     self.counters.error(format!("http_{code}"));
                     code == 429 || code >= 500
                 }
                 Err(e) => {
-                    let kind = if e.is_timeout() {
-                        "timeout"
-                    } else if e.is_connect() {
-                        "connect"
-                    } else {
-                        "transport"
+                    let kind = match e {
+                        PostError::Timeout => "timeout",
+                        PostError::Connect(_) => "connect",
+                        PostError::Transport(_) | PostError::Malformed(_) => "transport",
                     };
                     self.counters.error(kind.to_owned());
                     true
@@ -159,7 +137,6 @@ pub async fn drive(
     let Some(artist) = artists.first() else {
         anyhow::bail!("no artist to talk to");
     };
-    let started = Instant::now();
     let base = super::script::base_time();
     // Every client plays the same script; plan it once.
     let one = Arc::new(plan(artist, "Load Client", cfg.messages_per_client, base));
@@ -182,20 +159,35 @@ pub async fn drive(
             }
         })
         .collect();
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .connect_timeout(Duration::from_secs(3))
-        .pool_max_idle_per_host(1024)
-        .build()?;
+    let target = http1::Target::parse(&webhook_url(ingress)).map_err(|e| anyhow::anyhow!(e))?;
+    // Built before the clock starts (and before any connection is made).
+    let webhooks = Presigned::build(&presign::Inputs {
+        cfg,
+        plans: &plans,
+        wa_ids: &wa_ids,
+        numbers: &numbers,
+        base,
+        target: &target,
+    });
+    if cfg.progress {
+        eprintln!(
+            "loadgen: {} webhooks signed in {:.1} s",
+            webhooks.len(),
+            webhooks.took.as_secs_f64()
+        );
+    }
+    let started = Instant::now();
+    let http = Arc::new(http1::Client::new(
+        target,
+        Duration::from_secs(10),
+        Duration::from_secs(3),
+    ));
     let (ready_tx, from_ack) = mpsc::unbounded_channel();
     let ctx = Ctx {
         cfg: Arc::new(cfg.clone()),
-        url: webhook_url(ingress).into(),
-        numbers: Arc::new(numbers),
         http,
         plans: Arc::new(plans),
-        wa_ids: Arc::new(wa_ids),
-        base,
+        webhooks: Arc::new(webhooks),
         tracker: tracker.clone(),
         counters: Arc::new(Counters::default()),
         ready: ready_tx,
@@ -321,10 +313,14 @@ pub async fn drive(
         } else {
             0.0
         },
+        send_rates: tracker.send_rates(),
         latency: Latency::from_us(tracker.latencies_us()),
         ack_latency: Latency::from_us(ack_us),
         errors,
         processes: Vec::new(),
+        presigned: ctx.webhooks.len(),
+        presign_seconds: ctx.webhooks.took.as_secs_f64(),
+        seeded: None,
         graph_base_url: graph.base_url(),
         ingress_url: ingress.to_owned(),
     })

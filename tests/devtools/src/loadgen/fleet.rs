@@ -1,9 +1,11 @@
-//! `--spawn-fleet`: a throwaway fleet for one run — a fresh database (migrated, demo artist) and
-//! RabbitMQ vhost, `inkline-ingress` and `inkline-worker conversation relay sender` as child
-//! processes whose `WHATSAPP_API_BASE` is loadgen's fake. Everything is removed afterwards.
+//! `--spawn-fleet`: a throwaway fleet for one run — a fresh database (migrated, the run's artists,
+//! optionally seeded with other artists' history) and RabbitMQ vhost, `inkline-ingress` and
+//! `inkline-worker conversation relay sender` as child processes whose `WHATSAPP_API_BASE` is
+//! loadgen's fake. Everything is removed afterwards, also when the run is interrupted.
 
 use super::config::FleetOptions;
 use super::report::{ProcessMemory, process_memory};
+use super::seed::{self, Seeded};
 use inkline_core::domain::ArtistConfig;
 use sqlx::postgres::PgPoolOptions;
 use std::net::SocketAddr;
@@ -19,6 +21,8 @@ pub struct SpawnedFleet {
     pub name: String,
     pub ingress_url: String,
     pub log_dir: PathBuf,
+    /// What `--seed-leads` wrote before the fleet started.
+    pub seeded: Option<Seeded>,
     children: Vec<(String, Child)>,
     opts: FleetOptions,
 }
@@ -57,6 +61,22 @@ fn rabbitmqctl(args: &[&str]) -> Result<(), FleetError> {
             "rabbitmqctl {args:?}: {}",
             String::from_utf8_lossy(&out.stderr).trim()
         )))
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM (never, if the handlers cannot be installed).
+pub async fn interrupted() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => if r.is_err() { std::future::pending::<()>().await },
+        () = term => {}
     }
 }
 
@@ -110,14 +130,16 @@ impl SpawnedFleet {
             name: name.clone(),
             ingress_url: String::new(),
             log_dir,
+            seeded: None,
             children: Vec::new(),
             opts: opts.clone(),
         };
-        // From here on a failure tears down what exists.
-        match fleet
-            .setup(&database_url, graph_base_url, app_secret, artists)
-            .await
-        {
+        // From here on a failure (or Ctrl-C, SIGTERM) tears down what exists.
+        let setup = tokio::select! {
+            r = fleet.setup(&database_url, graph_base_url, app_secret, artists) => r,
+            () = interrupted() => Err(FleetError::Setup("interrupted".into())),
+        };
+        match setup {
             Ok(()) => Ok(fleet),
             Err(e) => {
                 fleet.teardown().await;
@@ -141,6 +163,9 @@ impl SpawnedFleet {
         infra::store::db::migrate(&pool).await?;
         for artist in artists {
             infra::store::artists::upsert(&pool, artist).await?;
+        }
+        if let (Some(plan), Some(base)) = (&self.opts.seed, artists.first()) {
+            self.seeded = Some(seed::run(&pool, base, artists.len(), plan).await?);
         }
         pool.close().await;
         let vhost = self.name.clone();

@@ -4,14 +4,18 @@
 
 pub mod config;
 pub mod driver;
+pub mod fleet;
+pub mod http1;
+pub mod presign;
+pub mod proxy;
 pub mod report;
 pub mod script;
+pub mod seed;
 pub mod tracker;
 
 pub use config::{Config, FleetOptions, Pacing, Storm, Target};
 pub use report::Summary;
-pub mod fleet;
-pub mod proxy;
+pub use seed::Seed;
 
 use fakes::FakeGraph;
 use inkline_core::domain::ArtistConfig;
@@ -54,11 +58,17 @@ pub async fn run(cfg: &Config) -> anyhow::Result<Summary> {
                     fleet.log_dir.display()
                 );
             }
-            let r = driver::drive(cfg, &fleet.ingress_url.clone(), &graph, &artists).await;
+            let ingress_url = fleet.ingress_url.clone();
+            let r = tokio::select! {
+                r = driver::drive(cfg, &ingress_url, &graph, &artists) => r,
+                () = fleet::interrupted() => Err(anyhow::anyhow!("interrupted")),
+            };
             let memory = fleet.memory();
+            let seeded = fleet.seeded.clone();
             fleet.teardown().await;
             r.map(|mut s| {
                 s.processes = memory;
+                s.seeded = seeded;
                 s
             })
         }

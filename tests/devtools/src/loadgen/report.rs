@@ -43,6 +43,16 @@ pub struct ProcessMemory {
     pub vm_hwm_kb: Option<u64>,
 }
 
+/// How fast the fake Graph API accepted messages from one sending number: from its first to its
+/// last accepted message (with the sender backlogged, the number's paced rate).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SendRate {
+    pub phone_number_id: String,
+    pub messages: u64,
+    pub seconds: f64,
+    pub per_s: f64,
+}
+
 /// Everything a run measured.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Summary {
@@ -78,11 +88,18 @@ pub struct Summary {
     /// Acknowledged webhooks per second of the sending phase.
     pub throughput_per_s: f64,
     pub replies_per_s: f64,
+    /// Per sending number (busiest first).
+    pub send_rates: Vec<SendRate>,
     pub latency: Latency,
     /// Ingress answer time (POST → 200), ms.
     pub ack_latency: Latency,
     pub errors: BTreeMap<String, u64>,
     pub processes: Vec<ProcessMemory>,
+    /// Webhooks built and signed before the clock started, and how long that took.
+    pub presigned: usize,
+    pub presign_seconds: f64,
+    /// What `--seed-leads` put in the database before the run.
+    pub seeded: Option<super::seed::Seeded>,
     pub graph_base_url: String,
     pub ingress_url: String,
 }
@@ -136,6 +153,20 @@ impl Summary {
             "  latency      p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms (inbound → reply, {} replies)\n",
             l.p50_ms, l.p90_ms, l.p99_ms, l.max_ms, l.count
         ));
+        // The busiest numbers (a flooded one is the figure); the rest summed up.
+        for r in self.send_rates.iter().take(3) {
+            s.push_str(&format!(
+                "  sent from    {}: {} messages in {:.1} s, {:.1} msg/s\n",
+                r.phone_number_id, r.messages, r.seconds, r.per_s
+            ));
+        }
+        if let Some(rest) = self.send_rates.get(3..).filter(|r| !r.is_empty()) {
+            s.push_str(&format!(
+                "  sent from    {} more numbers: {} messages\n",
+                rest.len(),
+                rest.iter().map(|r| r.messages).sum::<u64>()
+            ));
+        }
         let a = &self.ack_latency;
         s.push_str(&format!(
             "  ingress ack  p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms\n",
@@ -156,6 +187,16 @@ impl Summary {
                 .map(|(k, v)| format!("{k}: {v}"))
                 .collect();
             s.push_str(&format!("  errors       {}\n", e.join(", ")));
+        }
+        s.push_str(&format!(
+            "  presigned    {} webhooks in {:.1} s, before the clock started\n",
+            self.presigned, self.presign_seconds
+        ));
+        if let Some(d) = &self.seeded {
+            s.push_str(&format!(
+                "  seeded       {} artists, {} leads, {} messages, {} processed events ({:.0} s + {:.0} s settling)\n",
+                d.artists, d.leads, d.messages, d.processed_events, d.insert_seconds, d.settle_seconds
+            ));
         }
         for p in &self.processes {
             s.push_str(&format!(

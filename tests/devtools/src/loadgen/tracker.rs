@@ -5,6 +5,7 @@
 //! duplicate; one that matches nothing at all is counted as unexpected (or, when the client still
 //! waits for a reply with a different text, as a text mismatch and accepted).
 
+use super::report::SendRate;
 use super::script::Plan;
 use fakes::SentMessage;
 use std::collections::HashMap;
@@ -44,12 +45,22 @@ pub struct ReplyCounts {
     pub unknown_recipient: u64,
 }
 
+/// Messages the fake accepted from one sending number, and when the first and last came.
+#[derive(Debug, Clone, Copy)]
+struct SendWindow {
+    messages: u64,
+    first: Instant,
+    last: Instant,
+}
+
 struct Inner {
     clients: Vec<ClientTrack>,
     by_wa_id: HashMap<String, usize>,
     counts: ReplyCounts,
     latencies_us: Vec<u64>,
     seen_wamids: std::collections::HashSet<String>,
+    /// Every accepted message, client's or artist's, by sending number.
+    sends: HashMap<String, SendWindow>,
 }
 
 /// Shared between the driver (who records sends) and the collector (who records replies).
@@ -103,6 +114,7 @@ impl Tracker {
             counts: ReplyCounts::default(),
             latencies_us: Vec::new(),
             seen_wamids: Default::default(),
+            sends: HashMap::new(),
         };
         (
             Tracker {
@@ -197,6 +209,19 @@ impl Tracker {
         if !g.seen_wamids.insert(msg.wamid.clone()) {
             return false;
         }
+        let at = msg.received_at;
+        g.sends
+            .entry(msg.phone_number_id.clone())
+            .and_modify(|w| {
+                w.messages += 1;
+                w.first = w.first.min(at);
+                w.last = w.last.max(at);
+            })
+            .or_insert(SendWindow {
+                messages: 1,
+                first: at,
+                last: at,
+            });
         let to = msg.to.trim_start_matches('+');
         if self.artist_wa_ids.contains(to) {
             g.counts.artist_received += 1;
@@ -295,6 +320,31 @@ impl Tracker {
             .flat_map(|c| c.turns.iter())
             .filter(|t| t.acknowledged && t.pending() > 0)
             .count()
+    }
+
+    /// The rate of every sending number from its first to its last accepted message, busiest first.
+    pub fn send_rates(&self) -> Vec<SendRate> {
+        let mut rates: Vec<SendRate> = self
+            .lock()
+            .sends
+            .iter()
+            .map(|(number, w)| {
+                let seconds = w.last.saturating_duration_since(w.first).as_secs_f64();
+                SendRate {
+                    phone_number_id: number.clone(),
+                    messages: w.messages,
+                    seconds,
+                    // n messages span n - 1 intervals.
+                    per_s: if seconds > 0.0 {
+                        w.messages.saturating_sub(1) as f64 / seconds
+                    } else {
+                        0.0
+                    },
+                }
+            })
+            .collect();
+        rates.sort_by_key(|r| std::cmp::Reverse(r.messages));
+        rates
     }
 
     pub fn counts(&self) -> ReplyCounts {
@@ -457,6 +507,12 @@ mod tests {
         );
         assert_eq!(t.expected_and_missing(), (2, 0));
         assert_eq!(t.latencies_us().len(), 2);
+        let rates = t.send_rates();
+        assert_eq!(rates.len(), 1, "one sending number");
+        assert_eq!(
+            rates[0].messages, 6,
+            "every accepted message once, the artist's included"
+        );
     }
 
     #[test]
