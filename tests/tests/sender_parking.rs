@@ -56,6 +56,24 @@ async fn bus(env: &TestEnv) -> (Bus, Shutdown) {
     (bus, shutdown)
 }
 
+/// Takes a message's job out of the relay's hands (marked published) to publish it elsewhere:
+/// its outbox topic and the job as the relay would have sent it.
+async fn take_from_outbox(env: &TestEnv, id: Uuid, correlation_id: &str) -> (String, Outgoing) {
+    let (topic, payload): (String, Value) = sqlx::query_as(
+        "UPDATE outbox SET published_at = now() WHERE id = $1 RETURNING topic, payload",
+    )
+    .bind(id)
+    .fetch_one(&env.pool)
+    .await
+    .unwrap();
+    let job = Outgoing::json(
+        id.to_string(),
+        serde_json::to_vec(&payload).unwrap(),
+        correlation_id,
+    );
+    (topic, job)
+}
+
 #[tokio::test]
 async fn a_send_that_used_up_its_tries_is_parked_the_next_goes_and_a_replay_sends_it_once() {
     let env = TestEnv::new().await;
@@ -182,22 +200,8 @@ async fn a_send_job_the_broker_dead_lettered_stops_holding_back_younger_messages
     let ids = texts(&env, lead_id, CLIENT, &["lost", "after"]).await;
     // The broker's x-delivery-limit dead-lettered the first job after it crashed the sender again
     // and again: it sits in the DLQ and no handler was ever told.
-    let payload: Value = sqlx::query_scalar("SELECT payload FROM outbox WHERE id = $1")
-        .bind(ids[0])
-        .fetch_one(&env.pool)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE outbox SET published_at = now() WHERE id = $1")
-        .bind(ids[0])
-        .execute(&env.pool)
-        .await
-        .unwrap();
+    let (_, job) = take_from_outbox(&env, ids[0], "crash-looped").await;
     let (bus, stop) = bus(&env).await;
-    let job = Outgoing::json(
-        ids[0].to_string(),
-        serde_json::to_vec(&payload).unwrap(),
-        "crash-looped",
-    );
     bus.publish(&dlq(OUTBOUND_WHATSAPP), &job).await.unwrap();
 
     let started = Instant::now();
@@ -262,25 +266,10 @@ async fn a_job_on_the_unpartitioned_queue_is_forwarded_to_its_partition_and_sent
     let env = TestEnv::new().await;
     let lead_id = lead(&env, CLIENT, 1).await;
     let ids = texts(&env, lead_id, CLIENT, &["queued before the upgrade"]).await;
-    let (topic, payload): (String, Value) =
-        sqlx::query_as("SELECT topic, payload FROM outbox WHERE id = $1")
-            .bind(ids[0])
-            .fetch_one(&env.pool)
-            .await
-            .unwrap();
+    let (topic, job) = take_from_outbox(&env, ids[0], "old-relay").await;
     assert_eq!(topic, inkline_core::jobs::partitions::of(env.artist_id));
     // An older relay published it (twice: a crash between publish and mark) to outbound.whatsapp.
-    sqlx::query("UPDATE outbox SET published_at = now() WHERE id = $1")
-        .bind(ids[0])
-        .execute(&env.pool)
-        .await
-        .unwrap();
     let (bus, stop) = bus(&env).await;
-    let job = Outgoing::json(
-        ids[0].to_string(),
-        serde_json::to_vec(&payload).unwrap(),
-        "old-relay",
-    );
     for _ in 0..2 {
         bus.publish(OUTBOUND_WHATSAPP, &job).await.unwrap();
     }
