@@ -57,11 +57,12 @@ struct SenderHandler {
     recorder: record::Recorder,
 }
 
-/// The part of a send job that orders it: its artist and recipient.
-#[derive(serde::Deserialize)]
-struct Recipient {
-    artist_id: uuid::Uuid,
-    to: String,
+/// The delivery's job, decoded once (the ordering key, every run of the handler and the
+/// dead-letter hook share it through the delivery's memo).
+fn decoded(msg: &Received) -> Arc<Result<OutboundJob, String>> {
+    msg.memo.get_or_init(|| {
+        serde_json::from_slice::<OutboundJob>(&msg.payload).map_err(|e| e.to_string())
+    })
 }
 
 #[async_trait::async_trait]
@@ -69,22 +70,24 @@ impl Handler for SenderHandler {
     /// Messages to one recipient are handled one at a time, in queue order (read receipts and
     /// media downloads have no recipient and run concurrently).
     fn ordering_key(&self, msg: &Received) -> Option<String> {
-        serde_json::from_slice::<Recipient>(&msg.payload)
-            .ok()
-            .map(|r| format!("{}:{}", r.artist_id, r.to))
+        match decoded(msg).as_ref() {
+            Ok(OutboundJob::Send(job)) => Some(format!("{}:{}", job.artist_id, job.to)),
+            _ => None,
+        }
     }
 
     async fn handle(&self, msg: &Received) -> Outcome {
-        let job: OutboundJob = match serde_json::from_slice(&msg.payload) {
+        let decoded = decoded(msg);
+        let job = match decoded.as_ref() {
             Ok(j) => j,
             Err(e) => return Outcome::Dead(format!("undecodable outbound job: {e}")),
         };
         let result = match job {
-            OutboundJob::Send(job) => self.send(msg, &job).await,
+            OutboundJob::Send(job) => self.send(msg, job).await,
             OutboundJob::Other(WhatsAppJob::MarkRead { artist_id, wamid }) => {
-                self.mark_read(msg, artist_id, &wamid).await
+                self.mark_read(msg, *artist_id, wamid).await
             }
-            OutboundJob::Other(WhatsAppJob::FetchMedia(job)) => self.fetch_media(msg, &job).await,
+            OutboundJob::Other(WhatsAppJob::FetchMedia(job)) => self.fetch_media(msg, job).await,
         };
         // Database trouble: the bus retries the delivery (bounded), nothing was sent.
         result.unwrap_or_else(|e| Outcome::of_error(e.as_ref()))
@@ -94,7 +97,8 @@ impl Handler for SenderHandler {
     /// panics, or our own `Outcome::Dead`): park its message so younger ones to the same
     /// recipient stop waiting for it. If this fails (database down) the stall sweep parks it later.
     async fn dead_lettered(&self, msg: &Received, reason: &str) {
-        let Ok(OutboundJob::Send(job)) = serde_json::from_slice::<OutboundJob>(&msg.payload) else {
+        let decoded = decoded(msg);
+        let Ok(OutboundJob::Send(job)) = decoded.as_ref() else {
             return;
         };
         let why = format!("dead-lettered: {reason}");
