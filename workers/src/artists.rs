@@ -4,7 +4,9 @@
 //! artist file applies to messages from a few seconds later on).
 
 use infra::store::artists::{self, Artist, ArtistError};
+use std::borrow::Borrow;
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -18,8 +20,8 @@ const BY_NUMBER_AGE: Duration = Duration::from_secs(5);
 /// Artist rows by id and by phone number id, with when each was read.
 #[derive(Default)]
 pub struct ArtistCache {
-    entries: Mutex<HashMap<Uuid, (Arc<Artist>, Instant)>>,
-    by_number: Mutex<HashMap<String, (Arc<Artist>, Instant)>>,
+    by_id: Entries<Uuid>,
+    by_number: Entries<String>,
 }
 
 impl ArtistCache {
@@ -29,16 +31,9 @@ impl ArtistCache {
         pool: &sqlx::PgPool,
         id: Uuid,
     ) -> Result<Option<Arc<Artist>>, ArtistError> {
-        let cached = self
-            .entries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&id)
-            .filter(|(_, at)| at.elapsed() < MAX_AGE)
-            .map(|(a, _)| a.clone());
-        match cached {
+        match self.by_id.fresh(&id, MAX_AGE) {
             Some(a) => Ok(Some(a)),
-            None => self.load(pool, id).await,
+            None => self.reload(pool, id).await,
         }
     }
 
@@ -53,7 +48,7 @@ impl ArtistCache {
         if artist.updated_at == version {
             return Ok(Some(artist));
         }
-        self.load(pool, artist.id).await
+        self.reload(pool, artist.id).await
     }
 
     /// The artist read again now.
@@ -62,7 +57,9 @@ impl ArtistCache {
         pool: &sqlx::PgPool,
         id: Uuid,
     ) -> Result<Option<Arc<Artist>>, ArtistError> {
-        self.load(pool, id).await
+        let artist = artists::by_id(pool, id).await?.map(Arc::new);
+        self.by_id.store(id, &artist);
+        Ok(artist)
     }
 
     /// The artist whose number is `phone_number_id`, from memory for [`BY_NUMBER_AGE`]. An
@@ -72,41 +69,47 @@ impl ArtistCache {
         pool: &sqlx::PgPool,
         phone_number_id: &str,
     ) -> Result<Option<Arc<Artist>>, ArtistError> {
-        let cached = self
-            .by_number
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(phone_number_id)
-            .filter(|(_, at)| at.elapsed() < BY_NUMBER_AGE)
-            .map(|(a, _)| a.clone());
-        if cached.is_some() {
-            return Ok(cached);
+        if let Some(a) = self.by_number.fresh(phone_number_id, BY_NUMBER_AGE) {
+            return Ok(Some(a));
         }
         let artist = artists::by_phone_number_id(pool, phone_number_id)
             .await?
             .map(Arc::new);
-        let mut entries = self
-            .by_number
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        match &artist {
-            Some(a) => entries.insert(phone_number_id.to_owned(), (a.clone(), Instant::now())),
-            None => entries.remove(phone_number_id),
-        };
+        self.by_number.store(phone_number_id.to_owned(), &artist);
         Ok(artist)
     }
+}
 
-    async fn load(
-        &self,
-        pool: &sqlx::PgPool,
-        id: Uuid,
-    ) -> Result<Option<Arc<Artist>>, ArtistError> {
-        let artist = artists::by_id(pool, id).await?.map(Arc::new);
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        match &artist {
-            Some(a) => entries.insert(id, (a.clone(), Instant::now())),
-            None => entries.remove(&id),
+/// Artist rows under one kind of key, with when each was read.
+struct Entries<K>(Mutex<HashMap<K, (Arc<Artist>, Instant)>>);
+
+impl<K> Default for Entries<K> {
+    fn default() -> Self {
+        Entries(Mutex::new(HashMap::new()))
+    }
+}
+
+impl<K: Eq + Hash> Entries<K> {
+    /// The artist under `key` if it was read less than `max_age` ago.
+    fn fresh<Q>(&self, key: &Q, max_age: Duration) -> Option<Arc<Artist>>
+    where
+        K: Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(key)
+            .filter(|(_, at)| at.elapsed() < max_age)
+            .map(|(a, _)| a.clone())
+    }
+
+    /// Remembers what was just read under `key` (forgets the key when there is no such artist).
+    fn store(&self, key: K, artist: &Option<Arc<Artist>>) {
+        let mut entries = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        match artist {
+            Some(a) => entries.insert(key, (a.clone(), Instant::now())),
+            None => entries.remove(&key),
         };
-        Ok(artist)
     }
 }
