@@ -132,19 +132,7 @@ pub fn until(at: DateTime<Utc>, now: DateTime<Utc>) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::artist::Pacing;
-
-    fn t(ms: i64) -> DateTime<Utc> {
-        DateTime::<Utc>::UNIX_EPOCH + Duration::milliseconds(ms)
-    }
-
-    fn limits(rate: f64, spacing: f64, burst: u32) -> Limits {
-        Limits::from_config(&Pacing {
-            messages_per_second: rate,
-            pair_spacing_secs: spacing,
-            pair_burst: burst,
-        })
-    }
+    use crate::sender::pacing::tests::{limits, t};
 
     /// Sends as fast as the pacer allows: each message waits for its pair, then takes a slot.
     fn run(p: &mut Pacer, msgs: &[(&str, &str)], now: DateTime<Utc>, l: &Limits) -> Vec<i64> {

@@ -88,14 +88,16 @@ pub fn number_tokens(tat: DateTime<Utc>, now: DateTime<Utc>, limits: &Limits) ->
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn t(ms: i64) -> DateTime<Utc> {
+    /// `ms` milliseconds after the epoch.
+    pub(in crate::sender) fn t(ms: i64) -> DateTime<Utc> {
         DateTime::<Utc>::UNIX_EPOCH + Duration::milliseconds(ms)
     }
 
-    fn limits(rate: f64, spacing: f64, burst: u32) -> Limits {
+    /// The limits of a number configured with this rate, pair spacing and pair burst.
+    pub(in crate::sender) fn limits(rate: f64, spacing: f64, burst: u32) -> Limits {
         Limits::from_config(&Pacing {
             messages_per_second: rate,
             pair_spacing_secs: spacing,

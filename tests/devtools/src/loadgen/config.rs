@@ -271,14 +271,12 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 #[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
-    use super::*;
-
-    fn cfg(url: &str) -> Config {
+impl Config {
+    /// A small closed-loop run against `ingress_url`, for the load generator's unit tests.
+    pub(crate) fn sample(ingress_url: &str) -> Config {
         Config {
             target: Target::External {
-                ingress_url: url.into(),
+                ingress_url: ingress_url.into(),
             },
             app_secret: "s".into(),
             phone_number_id: "1".into(),
@@ -296,6 +294,16 @@ mod tests {
             storms: Vec::new(),
             artists: 1,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn cfg(url: &str) -> Config {
+        Config::sample(url)
     }
 
     #[test]

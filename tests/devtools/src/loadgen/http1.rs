@@ -89,6 +89,24 @@ struct Conn {
     reused: bool,
 }
 
+impl Conn {
+    /// Reads what the server sent next into the buffer; the server closing is an error here (a
+    /// response is still due).
+    async fn read_more(&mut self) -> Result<(), PostError> {
+        let n = self
+            .stream
+            .read_buf(&mut self.buf)
+            .await
+            .map_err(PostError::Transport)?;
+        if n == 0 {
+            return Err(PostError::Transport(
+                std::io::ErrorKind::UnexpectedEof.into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Posts complete requests to one target over a pool of kept-alive connections.
 pub struct Client {
     target: Target,
@@ -240,17 +258,7 @@ impl Client {
             if let Some(h) = parse_head(&conn.buf)? {
                 break h;
             }
-            if conn
-                .stream
-                .read_buf(&mut conn.buf)
-                .await
-                .map_err(PostError::Transport)?
-                == 0
-            {
-                return Err(PostError::Transport(
-                    std::io::ErrorKind::UnexpectedEof.into(),
-                ));
-            }
+            conn.read_more().await?;
         };
         if !head.keep_alive {
             conn.buf.clear();
@@ -258,17 +266,7 @@ impl Client {
         }
         let total = head.len + head.content_length.unwrap_or(0);
         while conn.buf.len() < total {
-            if conn
-                .stream
-                .read_buf(&mut conn.buf)
-                .await
-                .map_err(PostError::Transport)?
-                == 0
-            {
-                return Err(PostError::Transport(
-                    std::io::ErrorKind::UnexpectedEof.into(),
-                ));
-            }
+            conn.read_more().await?;
         }
         conn.buf.advance(total);
         Ok((true, head.status))

@@ -166,30 +166,17 @@ impl Presigned {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use crate::loadgen::config::Target;
     use crate::loadgen::script::{base_time, plan};
     use inkline_core::domain::ArtistConfig;
 
     fn cfg(clients: usize, messages: usize, pacing: Pacing) -> Config {
         Config {
-            target: Target::External {
-                ingress_url: "http://127.0.0.1:1".into(),
-            },
             app_secret: "secret".into(),
-            phone_number_id: "1".into(),
             clients,
             messages_per_client: messages,
             pacing,
             duration: Duration::from_secs(2),
-            reply_timeout: Duration::from_secs(5),
-            drain: Duration::from_secs(1),
-            expect_replies: true,
-            graph_addr: None,
-            max_attempts: 3,
-            progress: false,
-            run_tag: 7,
-            storms: Vec::new(),
-            artists: 1,
+            ..Config::sample("http://127.0.0.1:1")
         }
     }
 
