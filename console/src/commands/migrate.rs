@@ -1,14 +1,7 @@
 //! `inkline migrate`: apply the embedded migrations.
 
-use infra::config::{DbConfig, EnvReader};
-
 pub async fn run() -> anyhow::Result<()> {
-    let mut env = EnvReader::from_env();
-    let db = DbConfig::read(&mut env);
-    env.finish()?;
-    let pool = infra::store::db::connect(&db)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot connect to DATABASE_URL: {e}"))?;
+    let pool = super::connect().await?;
     infra::store::db::migrate(&pool).await?;
     println!(
         "database schema at version {}",
